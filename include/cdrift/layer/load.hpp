@@ -1,0 +1,71 @@
+// From what the user named to a verified manifest: detect the source's form,
+// stream it through the readers and the layer applier.
+#pragma once
+
+#include "cdrift/layer/tree_builder.hpp"
+#include "cdrift/manifest/manifest.hpp"
+#include "cdrift/source/image.hpp"
+#include "cdrift/source/member_stream.hpp"
+
+#include <functional>
+#include <memory>
+#include <string>
+#include <string_view>
+
+namespace cdrift {
+
+enum class SourceForm {
+  auto_detect,
+  oci_layout,
+  oci_archive,
+  docker_archive,
+  rootfs_tar,
+  directory,
+  saved_manifest,
+  runtime, // docker:/podman:/nerdctl: names, resolved by a RuntimeResolver
+};
+
+struct SourceSpec {
+  SourceForm form = SourceForm::auto_detect;
+  std::string location; // path, "-" for stdin, or the runtime object name
+  std::string runtime;  // "docker", "podman", "nerdctl" for SourceForm::runtime
+  std::string text;     // as the user wrote it
+};
+
+// "oci:DIR", "oci-archive:FILE", "docker-archive:FILE", "rootfs:FILE", "dir:DIR",
+// "manifest:FILE", "docker:NAME", "podman:NAME", "nerdctl:NAME"; anything else is
+// a path (or "-") whose form is detected from its content.
+SourceSpec parse_source_spec(std::string_view text);
+
+enum class Side { image, container };
+
+// Runtime names are resolved outside this module (they need processes); the
+// resolver hands back a stream or a file to read like any other source.
+struct RuntimeStream {
+  std::unique_ptr<ByteSource> stream; // a tar (export) or an image archive (save)
+  std::string description;            // "docker export web"
+  SourceForm form = SourceForm::auto_detect;
+};
+using RuntimeResolver = std::function<Result<RuntimeStream>(const SourceSpec&, Side)>;
+
+struct LoadOptions {
+  ImageOptions image;
+  Progress* progress = nullptr;
+  RuntimeResolver runtime;
+};
+
+Result<Manifest> load_manifest(const SourceSpec& spec, Side side, const LoadOptions& options);
+
+// Applies every layer of a planned image, checking each blob's digest and size
+// and its diff_id at the end of its stream.
+Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source,
+                                      Progress* progress);
+
+// Reads a saved manifest from a stream.
+Result<Manifest> read_saved_manifest(ByteSource& src);
+
+// True when a tar's first headers (within `head`) name image-archive members
+// (manifest.json, index.json, oci-layout, blobs/, <digest>/layer.tar, ...).
+bool looks_like_image_archive(std::string_view head);
+
+} // namespace cdrift

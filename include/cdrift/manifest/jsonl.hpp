@@ -1,0 +1,33 @@
+// The saved manifest (docs/manifest.md): a header line, then one JSON object per
+// entry in path byte order. It is also a source: a saved manifest reads back into
+// the same Manifest, captures included.
+#pragma once
+
+#include "cdrift/manifest/manifest.hpp"
+#include "cdrift/util/error.hpp"
+
+#include <nlohmann/json.hpp>
+
+#include <functional>
+#include <string>
+
+namespace cdrift {
+
+constexpr const char* manifest_format_version = "1";
+
+nlohmann::json entry_to_json(const Entry& e);
+Result<Entry> entry_from_json(const nlohmann::json& j, const std::string& where);
+nlohmann::json image_info_to_json(const ImageInfo& info);
+ImageInfo image_info_from_json(const nlohmann::json& j);
+
+// Calls `sink` with successive chunks of the document (streams large manifests).
+void write_manifest_jsonl(const Manifest& m, const std::function<void(std::string_view)>& sink);
+
+// Reads line by line; `next_line` returns false at the end.
+Result<Manifest> read_manifest_jsonl(const std::function<Result<bool>(std::string&)>& next_line,
+                                     const std::string& name);
+
+// True when the first bytes look like our saved manifest header.
+bool looks_like_saved_manifest(std::string_view head);
+
+} // namespace cdrift

@@ -1,0 +1,47 @@
+// The whole audit as one call: what the CLI's audit, diff and baseline commands
+// run. Image and container are read at the same time, one per core.
+#pragma once
+
+#include "cdrift/classify/audit.hpp"
+#include "cdrift/classify/rules.hpp"
+#include "cdrift/diff/diff.hpp"
+#include "cdrift/layer/load.hpp"
+
+#include <string>
+#include <vector>
+
+namespace cdrift {
+
+struct AuditRequest {
+  SourceSpec image;
+  SourceSpec container;
+  LoadOptions load;
+  std::vector<std::string> rule_dirs; // extra packs after the default one
+  std::vector<std::string> disabled_rules;
+  ClassifyOptions classify;
+  std::string baseline_file;      // empty: none
+  std::string ignore_file;        // empty: none
+  std::string today;              // YYYY-MM-DD, for ignore-file expiry
+  ContainerInfo container_info;   // what a runtime told us, if anything
+  Progress* image_progress = nullptr;
+  Progress* container_progress = nullptr;
+};
+
+struct AuditOutcome {
+  AuditReport report;
+  RulePack rules;
+};
+
+Result<RulePack> load_rules(const std::vector<std::string>& extra_dirs,
+                            const std::vector<std::string>& disabled);
+
+// Loads both sides concurrently; the first error (image side first) wins.
+Result<std::pair<Manifest, Manifest>> load_pair(const SourceSpec& left, Side left_side,
+                                                const SourceSpec& right, Side right_side,
+                                                const LoadOptions& options,
+                                                Progress* left_progress = nullptr,
+                                                Progress* right_progress = nullptr);
+
+Result<AuditOutcome> run_audit(const AuditRequest& request);
+
+} // namespace cdrift

@@ -1,0 +1,47 @@
+// Reading an image's documents: which layers to apply, in which order, and which
+// digests each must have. The bytes themselves are verified while they stream.
+#pragma once
+
+#include "cdrift/manifest/manifest.hpp"
+#include "cdrift/source/blob_store.hpp"
+
+#include <memory>
+#include <optional>
+#include <string>
+#include <vector>
+
+namespace cdrift {
+
+struct LayerPlan {
+  std::string member;     // name inside the store
+  std::string digest;     // expected blob digest ("sha256:..."), empty when unknown (legacy docker save)
+  std::optional<std::uint64_t> size; // expected blob size
+  std::string diff_id;    // expected digest of the uncompressed tar
+  std::string media_type;
+};
+
+struct ImagePlan {
+  std::unique_ptr<BlobStore> store;
+  SourceKind kind = SourceKind::oci_layout;
+  ImageInfo info; // layers filled as they are verified
+  std::vector<LayerPlan> layers;
+  std::vector<std::string> warnings;
+};
+
+struct ImageOptions {
+  std::string platform; // "os/arch[/variant]"; empty: the host's
+};
+
+std::string host_platform();
+
+// An OCI layout (directory or archive): index.json → manifest → config.
+Result<ImagePlan> read_oci_image(std::unique_ptr<BlobStore> store, SourceKind kind,
+                                 const ImageOptions& options);
+// A `docker save` archive: manifest.json → config and layer members.
+Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
+                                      const ImageOptions& options);
+
+// "sha256:<64 hex>" → "blobs/sha256/<hex>"; anything else is an input error.
+Result<std::string> blob_path(const std::string& digest, const std::string& store);
+
+} // namespace cdrift

@@ -1,0 +1,41 @@
+// A sequence of filesystem entries with their data: a tar stream (layer, export,
+// rootfs tar) or a directory walked on the host. The layer applier consumes both.
+#pragma once
+
+#include "cdrift/manifest/entry.hpp"
+#include "cdrift/util/error.hpp"
+
+#include <cstdint>
+#include <string>
+#include <vector>
+
+namespace cdrift {
+
+struct Member {
+  std::string name; // raw, as stored (may be "./x", "/x", "x/")
+  FileType type = FileType::file;
+  bool is_hardlink = false;
+  std::string link_name; // hardlink target (raw) or symlink target
+  std::uint32_t mode = 0;
+  std::uint32_t uid = 0;
+  std::uint32_t gid = 0;
+  std::uint64_t size = 0;
+  std::int64_t mtime = 0;
+  std::uint32_t dev_major = 0;
+  std::uint32_t dev_minor = 0;
+  std::vector<Xattr> xattrs;
+};
+
+class MemberStream {
+public:
+  virtual ~MemberStream() = default;
+  // False at the end.
+  virtual Result<bool> next(Member& out) = 0;
+  // The current member's data block by block; false at its end. `offset` is where
+  // the block belongs in the file (sparse members leave gaps, read as zeros).
+  virtual Result<bool> next_block(const std::uint8_t*& data, std::size_t& size,
+                                  std::int64_t& offset) = 0;
+  virtual const std::string& name() const = 0;
+};
+
+} // namespace cdrift

@@ -1,0 +1,372 @@
+#include "cdrift/layer/load.hpp"
+
+#include "cdrift/manifest/jsonl.hpp"
+#include "cdrift/source/decompress.hpp"
+#include "cdrift/source/dir_reader.hpp"
+#include "cdrift/source/tar_reader.hpp"
+#include "cdrift/util/escape.hpp"
+
+#include <cerrno>
+#include <cstdlib>
+#include <cstring>
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+namespace cdrift {
+
+namespace {
+
+constexpr std::size_t peek_size = 1024 * 1024;
+constexpr int peek_headers = 16;
+
+struct Prefix {
+  std::string_view text;
+  SourceForm form;
+};
+
+constexpr Prefix prefixes[] = {
+    {"oci:", SourceForm::oci_layout},         {"oci-archive:", SourceForm::oci_archive},
+    {"docker-archive:", SourceForm::docker_archive}, {"rootfs:", SourceForm::rootfs_tar},
+    {"tar:", SourceForm::rootfs_tar},         {"dir:", SourceForm::directory},
+    {"manifest:", SourceForm::saved_manifest},
+};
+
+bool is_hex64(std::string_view s) {
+  if (s.size() != 64) return false;
+  for (char c : s)
+    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
+  return true;
+}
+
+bool is_image_archive_member(std::string_view name) {
+  while (name.starts_with("./")) name.remove_prefix(2);
+  while (name.ends_with("/")) name.remove_suffix(1);
+  if (name == "oci-layout" || name == "index.json" || name == "manifest.json" ||
+      name == "repositories" || name == "blobs" || name.starts_with("blobs/"))
+    return true;
+  std::string_view first = name.substr(0, name.find('/'));
+  std::string_view stem = first;
+  if (stem.ends_with(".json")) stem.remove_suffix(5);
+  else if (stem.ends_with(".tar")) stem.remove_suffix(4);
+  return is_hex64(stem) && (first != name || name.ends_with("/layer.tar") ||
+                            name.ends_with("/VERSION") || name.ends_with("/json"));
+}
+
+std::uint64_t parse_octal(std::string_view field) {
+  std::uint64_t v = 0;
+  for (char c : field) {
+    if (c == ' ' || c == '\0') {
+      if (v) break;
+      continue;
+    }
+    if (c < '0' || c > '7') break;
+    v = v * 8 + static_cast<std::uint64_t>(c - '0');
+  }
+  return v;
+}
+
+Result<std::string> peek(ByteSource& src, std::size_t size) {
+  std::string head(size, '\0');
+  auto n = read_full(src, reinterpret_cast<std::uint8_t*>(head.data()), head.size());
+  if (!n) return fail(std::move(n).error());
+  head.resize(*n);
+  return head;
+}
+
+// A copy of a non-seekable stream in an unlinked temporary file, so archive
+// members can be read in any order; gone when the descriptor closes.
+Result<int> spool(ByteSource& src) {
+  const char* tmpdir = std::getenv("TMPDIR");
+  std::string dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
+  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
+  if (fd < 0) {
+    std::string tmpl = dir + "/cdrift-spool-XXXXXX";
+    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
+    if (fd >= 0) ::unlink(tmpl.c_str());
+  }
+  if (fd < 0)
+    return fail(ErrorKind::io, src.name() + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
+  std::vector<std::uint8_t> buf(1024 * 1024);
+  for (;;) {
+    auto n = src.read(buf.data(), buf.size());
+    if (!n) {
+      ::close(fd);
+      return fail(std::move(n).error());
+    }
+    if (*n == 0) break;
+    std::size_t off = 0;
+    while (off < *n) {
+      ssize_t w = ::write(fd, buf.data() + off, *n - off);
+      if (w < 0) {
+        if (errno == EINTR) continue;
+        std::string why = std::strerror(errno);
+        ::close(fd);
+        return fail(ErrorKind::io, src.name() + ": cannot spool to " + dir + ": " + why);
+      }
+      off += static_cast<std::size_t>(w);
+    }
+  }
+  ::lseek(fd, 0, SEEK_SET);
+  return fd;
+}
+
+Result<Manifest> load_tar_stream(ByteSource& src, const std::string& source, SourceKind kind,
+                                 Whiteouts whiteouts, Progress* progress) {
+  TarReader reader(src, source);
+  CDRIFT_TRY(reader.open());
+  TreeBuilder builder(progress);
+  CDRIFT_TRY(builder.apply(reader, -1, whiteouts));
+  return builder.finish(source, kind);
+}
+
+Result<Manifest> load_image_store(std::unique_ptr<BlobStore> store, SourceForm form,
+                                  const std::string& source, const LoadOptions& options) {
+  Result<ImagePlan> plan = form == SourceForm::docker_archive
+                               ? read_docker_archive(std::move(store), options.image)
+                               : read_oci_image(std::move(store),
+                                                form == SourceForm::oci_layout ? SourceKind::oci_layout
+                                                                               : SourceKind::oci_archive,
+                                                options.image);
+  if (!plan) return fail(std::move(plan).error());
+  return build_image_manifest(*plan, source, options.progress);
+}
+
+// Decides what a stream holds once it is decompressed: an image archive (spooled
+// when it cannot seek), a saved manifest, or a plain tree (rootfs or export).
+Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, SourceForm form,
+                             const std::string& source, Side side, const LoadOptions& options) {
+  Compression compression = Compression::none;
+  auto src = open_decompressed(std::move(raw), &compression);
+  if (!src) return fail(std::move(src).error());
+  auto head = peek(**src, peek_size);
+  if (!head) return fail(std::move(head).error());
+  if (head->empty()) return fail(ErrorKind::input, source + ": empty input (0 bytes)");
+
+  if (form == SourceForm::auto_detect) {
+    if (looks_like_saved_manifest(*head)) form = SourceForm::saved_manifest;
+    else if (looks_like_image_archive(*head)) form = SourceForm::oci_archive; // refined below
+    else form = SourceForm::rootfs_tar;
+  }
+  auto stream = std::make_unique<PrefixSource>(std::move(*head), std::move(*src));
+
+  if (form == SourceForm::saved_manifest) return read_saved_manifest(*stream);
+  if (form == SourceForm::rootfs_tar) {
+    SourceKind kind = side == Side::image ? SourceKind::rootfs_tar : SourceKind::container_export;
+    Whiteouts w = side == Side::image ? Whiteouts::apply : Whiteouts::literal;
+    return load_tar_stream(*stream, source, kind, w, options.progress);
+  }
+  // An image archive: random access needed.
+  int fd = -1;
+  if (compression == Compression::none && seekable_fd >= 0) {
+    fd = ::dup(seekable_fd);
+    if (fd < 0) return fail(ErrorKind::io, source + ": dup failed: " + std::strerror(errno));
+    ::lseek(fd, 0, SEEK_SET);
+  } else {
+    auto spooled = spool(*stream);
+    if (!spooled) return fail(std::move(spooled).error());
+    fd = *spooled;
+  }
+  stream.reset();
+  auto store = open_tar_store(fd, source);
+  if (!store) return fail(std::move(store).error());
+  if (form == SourceForm::oci_archive && !(*store)->exists("oci-layout") && (*store)->exists("manifest.json"))
+    form = SourceForm::docker_archive;
+  if (form == SourceForm::oci_archive && (*store)->exists("manifest.json"))
+    form = SourceForm::docker_archive; // Docker 25+: both; reported as docker-archive
+  return load_image_store(std::move(*store), form, source, options);
+}
+
+Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions& options) {
+  const std::string& path = spec.location;
+  if (path == "-") {
+    auto in = std::make_unique<FdSource>(0, std::string("stdin"), FdSource::Ownership::borrow);
+    int fd = -1;
+    struct stat st;
+    if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) fd = 0;
+    return load_stream(std::move(in), fd, spec.form, "stdin", side, options);
+  }
+  struct stat st;
+  if (::stat(path.c_str(), &st) != 0)
+    return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
+  if (S_ISDIR(st.st_mode)) {
+    bool layout = ::access((path + "/oci-layout").c_str(), F_OK) == 0;
+    SourceForm form = spec.form;
+    if (form == SourceForm::auto_detect) form = layout ? SourceForm::oci_layout : SourceForm::directory;
+    if (form == SourceForm::oci_layout) {
+      auto store = open_dir_store(path);
+      if (!store) return fail(std::move(store).error());
+      return load_image_store(std::move(*store), form, path, options);
+    }
+    if (form != SourceForm::directory)
+      return fail(ErrorKind::usage, escape_for_terminal(path) + ": is a directory, not a " +
+                                        std::string(spec.text.substr(0, spec.text.find(':'))) + " file");
+    DirReader reader(path);
+    CDRIFT_TRY(reader.open());
+    TreeBuilder builder(options.progress);
+    CDRIFT_TRY(builder.apply(reader, -1, Whiteouts::literal));
+    return builder.finish(path, SourceKind::directory);
+  }
+  if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
+    return fail(ErrorKind::input, escape_for_terminal(path) + ": not a file or directory");
+  if (spec.form == SourceForm::oci_layout || spec.form == SourceForm::directory)
+    return fail(ErrorKind::usage, escape_for_terminal(path) + ": is a file, not a directory");
+  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+  if (fd < 0) return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
+  auto src = std::make_unique<FdSource>(fd, escape_for_terminal(path), FdSource::Ownership::own);
+  return load_stream(std::move(src), S_ISREG(st.st_mode) ? fd : -1, spec.form, path, side, options);
+}
+
+} // namespace
+
+SourceSpec parse_source_spec(std::string_view text) {
+  SourceSpec spec;
+  spec.text = std::string(text);
+  for (const auto& p : prefixes)
+    if (text.starts_with(p.text)) {
+      spec.form = p.form;
+      spec.location = std::string(text.substr(p.text.size()));
+      return spec;
+    }
+  for (std::string_view rt : {"docker:", "podman:", "nerdctl:"})
+    if (text.starts_with(rt)) {
+      spec.form = SourceForm::runtime;
+      spec.runtime = std::string(rt.substr(0, rt.size() - 1));
+      spec.location = std::string(text.substr(rt.size()));
+      return spec;
+    }
+  spec.location = std::string(text);
+  return spec;
+}
+
+bool looks_like_image_archive(std::string_view head) {
+  std::size_t off = 0;
+  std::string long_name;
+  for (int i = 0; i < peek_headers && off + 512 <= head.size(); ++i) {
+    std::string_view h = head.substr(off, 512);
+    if (h.find_first_not_of('\0') == std::string_view::npos) return false;
+    char type = h[156];
+    std::uint64_t size = parse_octal(h.substr(124, 12));
+    std::string name;
+    if (!long_name.empty()) {
+      name = std::move(long_name);
+      long_name.clear();
+    } else {
+      std::string_view n = h.substr(0, 100);
+      n = n.substr(0, n.find('\0'));
+      name = std::string(n);
+      if (h.substr(257, 5) == "ustar") {
+        std::string_view prefix = h.substr(345, 155);
+        prefix = prefix.substr(0, prefix.find('\0'));
+        if (!prefix.empty()) name = std::string(prefix) + "/" + name;
+      }
+    }
+    std::uint64_t data = (size + 511) / 512 * 512;
+    if (type == 'L' && off + 512 + size <= head.size()) {
+      std::string_view ln = head.substr(off + 512, size);
+      long_name = std::string(ln.substr(0, ln.find('\0')));
+    } else if (type != 'x' && type != 'g' && type != 'K' && type != 'L') {
+      if (is_image_archive_member(name)) return true;
+    }
+    if (data > head.size()) return false;
+    off += 512 + data;
+  }
+  return false;
+}
+
+Result<Manifest> read_saved_manifest(ByteSource& src) {
+  std::vector<std::uint8_t> buf(256 * 1024);
+  std::size_t pos = 0, end = 0;
+  bool eof = false;
+  constexpr std::size_t max_line = 64u << 20;
+  auto next_line = [&](std::string& line) -> Result<bool> {
+    line.clear();
+    for (;;) {
+      for (std::size_t i = pos; i < end; ++i)
+        if (buf[i] == '\n') {
+          line.append(reinterpret_cast<const char*>(buf.data() + pos), i - pos);
+          pos = i + 1;
+          return true;
+        }
+      line.append(reinterpret_cast<const char*>(buf.data() + pos), end - pos);
+      pos = end = 0;
+      if (line.size() > max_line)
+        return fail(ErrorKind::input, src.name() + ": a manifest line is longer than 64 MiB");
+      if (eof) return !line.empty();
+      auto n = src.read(buf.data(), buf.size());
+      if (!n) return fail(std::move(n).error());
+      if (*n == 0) eof = true;
+      end = *n;
+    }
+  };
+  return read_manifest_jsonl(next_line, src.name());
+}
+
+Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source,
+                                      Progress* progress) {
+  TreeBuilder builder(progress);
+  BlobStore& store = *plan.store;
+  // Layer i's history step: the i-th history entry that made a layer.
+  std::vector<std::string> steps;
+  for (const auto& h : plan.info.history)
+    if (!h.empty_layer) steps.push_back(h.created_by);
+  for (std::size_t i = 0; i < plan.layers.size(); ++i) {
+    const LayerPlan& lp = plan.layers[i];
+    std::string what = source + ": layer " + std::to_string(i) + " (" +
+                       (lp.digest.empty() ? escape_for_terminal(lp.member) : lp.digest) + ")";
+    auto raw = store.open(lp.member);
+    if (!raw) return fail(std::move(raw).error());
+    auto blob = std::make_unique<DigestSource>(std::move(*raw));
+    DigestSource* blob_digest = blob.get();
+    auto inflated = open_decompressed(std::move(blob));
+    if (!inflated) return fail(with_context(std::move(inflated).error(), what));
+    DigestSource tar_digest(std::move(*inflated));
+    {
+      TarReader reader(tar_digest, what);
+      CDRIFT_TRY(reader.open());
+      CDRIFT_TRY(builder.apply(reader, static_cast<int>(i), Whiteouts::apply));
+    }
+    // Digests cover every byte, including padding after the tar's end marker.
+    CDRIFT_TRY(tar_digest.drain());
+    CDRIFT_TRY(blob_digest->drain());
+    LayerInfo info;
+    info.media_type = lp.media_type;
+    info.size = blob_digest->bytes();
+    std::string blob_actual = "sha256:" + to_hex(blob_digest->finish());
+    std::string diff_actual = "sha256:" + to_hex(tar_digest.finish());
+    if (lp.size && *lp.size != info.size)
+      return fail(ErrorKind::integrity, what + ": blob size mismatch: descriptor says " +
+                                            std::to_string(*lp.size) + " bytes, read " +
+                                            std::to_string(info.size));
+    if (!lp.digest.empty() && lp.digest != blob_actual)
+      return fail(ErrorKind::integrity, what + ": blob digest mismatch: expected " + lp.digest +
+                                            ", got " + blob_actual);
+    if (lp.diff_id != diff_actual)
+      return fail(ErrorKind::integrity, what + ": diff_id mismatch: config says " +
+                                            escape_for_terminal(lp.diff_id) + ", uncompressed layer is " + diff_actual);
+    info.digest = blob_actual;
+    info.diff_id = diff_actual;
+    info.verified = true;
+    if (i < steps.size()) info.created_by = steps[i];
+    plan.info.layers.push_back(std::move(info));
+  }
+  Manifest m = builder.finish(source, plan.kind);
+  m.image = plan.info;
+  for (auto& w : plan.warnings) m.warnings.push_back(std::move(w));
+  return m;
+}
+
+Result<Manifest> load_manifest(const SourceSpec& spec, Side side, const LoadOptions& options) {
+  if (spec.location.empty())
+    return fail(ErrorKind::usage, "source \"" + escape_for_terminal(spec.text) + "\" names nothing");
+  if (spec.form == SourceForm::runtime) {
+    if (!options.runtime)
+      return fail(ErrorKind::usage, escape_for_terminal(spec.text) + ": container runtimes are not available here");
+    auto rs = options.runtime(spec, side);
+    if (!rs) return fail(std::move(rs).error());
+    return load_stream(std::move(rs->stream), -1, rs->form, rs->description, side, options);
+  }
+  return load_path(spec, side, options);
+}
+
+} // namespace cdrift
