@@ -3,7 +3,9 @@
 #include "cdrift/classify/suppress.hpp"
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/manifest/mtree.hpp"
+#include "cdrift/layer/cache.hpp"
 #include "cdrift/pipeline/audit.hpp"
+#include "cdrift/pipeline/runtime.hpp"
 #include "cdrift/report/diff_render.hpp"
 #include "cdrift/report/json.hpp"
 #include "cdrift/report/sarif.hpp"
@@ -24,7 +26,9 @@
 #include <cstdio>
 #include <cstdlib>
 #include <ctime>
+#include <map>
 #include <mutex>
+#include <optional>
 #include <thread>
 #include <unistd.h>
 
@@ -156,19 +160,28 @@ struct AuditArgs {
   std::vector<std::string> ignore;
   std::vector<std::string> rules;
   std::vector<std::string> disabled;
+  std::string runtime_path;
+  std::string runtime; // with --all
+  bool all = false;
+  bool no_cache = false;
   bool show_touched = false;
   bool quiet = false;
   bool timestamp = false;
 };
 
 void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
-  cmd->add_option("--image", a.image, "Image source: OCI layout dir, oci-archive, docker-archive, rootfs tar or dir, saved manifest, docker:REF, podman:REF")->required();
-  cmd->add_option("--container", a.container, "Container source: export tar (- for stdin, gzip ok), directory, saved manifest, docker:NAME, podman:NAME")->required();
+  cmd->add_option("--image", a.image, "Image source: OCI layout dir, oci-archive, docker-archive, rootfs tar or dir, saved manifest, docker:REF, podman:REF (optional with a docker:/podman: container)");
+  cmd->add_option("--container", a.container, "Container source: export tar (- for stdin, gzip ok), directory, saved manifest, docker:NAME, podman:NAME, nerdctl:NAME");
+  cmd->add_option("--runtime-path", a.runtime_path, "Container runtime CLI to run instead of docker/podman/nerdctl from PATH");
+  cmd->add_flag("--no-cache", a.no_cache, "Do not read or write the image manifest cache");
   cmd->add_option("--platform", a.platform, "Platform to pick from a multi-platform image (os/arch[/variant]); default: the host's");
   cmd->add_option("--rules", a.rules, "Extra rule pack directory or file (repeatable; same id overrides)");
   cmd->add_option("--disable-rule", a.disabled, "Disable a rule by id (repeatable)");
   cmd->add_option("--ignore", a.ignore, "Ignore paths matching GLOB ('**' spans directories; repeatable)");
   if (!with_outputs) return;
+  cmd->add_flag("--all", a.all, "Audit every running container of --runtime, one report each");
+  cmd->add_option("--runtime", a.runtime, "Runtime for --all: docker, podman or nerdctl")
+      ->check(CLI::IsMember({"docker", "podman", "nerdctl"}));
   cmd->add_option("--format", a.format, "Report on stdout: text, json or sarif")->check(CLI::IsMember({"text", "json", "sarif"}));
   cmd->add_option("--output-json", a.output_json, "Also write the JSON report to FILE (atomically)");
   cmd->add_option("--output-sarif", a.output_sarif, "Also write the SARIF report to FILE (atomically)");
@@ -186,10 +199,38 @@ void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
   cmd->add_flag("--timestamp", a.timestamp, "Record the audit time in JSON and SARIF (off: byte-identical reports)");
 }
 
-AuditRequest make_request(const AuditArgs& a) {
+struct RuntimeContext {
+  RuntimeOptions options;
+  std::optional<ManifestCache> cache;
+};
+
+Result<AuditRequest> make_request(const AuditArgs& a, RuntimeContext& rt) {
   AuditRequest r;
-  r.image = parse_source_spec(a.image);
+  rt.options.runtime_path = a.runtime_path;
+  if (!a.no_cache && !rt.cache) rt.cache.emplace();
   r.container = parse_source_spec(a.container);
+  if (a.image.empty()) {
+    if (r.container.form != SourceForm::runtime)
+      return fail(ErrorKind::usage, "--image is required unless --container names a docker:, podman: or nerdctl: container");
+  } else {
+    r.image = parse_source_spec(a.image);
+  }
+  if (r.container.form == SourceForm::runtime) {
+    // The runtime knows the container's image by id, which a moved tag cannot fake.
+    auto inspected = inspect_container(r.container, rt.options);
+    if (!inspected) return fail(std::move(inspected).error());
+    r.container_info = inspected->info;
+    if (a.image.empty()) {
+      r.image = inspected->image;
+      r.image_config_digest = inspected->config_digest;
+    }
+  } else if (r.image.form == SourceForm::runtime && rt.cache) {
+    auto digest = inspect_image_digest(r.image, rt.options);
+    if (!digest) return fail(std::move(digest).error());
+    r.image_config_digest = *digest;
+  }
+  r.load.runtime = make_runtime_resolver(rt.options);
+  r.load.cache = rt.cache ? &*rt.cache : nullptr;
   r.load.image.platform = a.platform;
   r.rule_dirs = a.rules;
   r.disabled_rules = a.disabled;
@@ -202,6 +243,14 @@ AuditRequest make_request(const AuditArgs& a) {
   return r;
 }
 
+void debug_cache(const RuntimeContext& rt, const AuditReport& report) {
+  const char* debug = std::getenv("CDRIFT_DEBUG_CACHE");
+  if (!debug || !*debug || !rt.cache) return;
+  std::string digest = report.image ? report.image->config_digest : std::string("?");
+  std::fprintf(stderr, "cdrift: image manifest cache: %s %s (%s)\n",
+               rt.cache->hits() > 0 ? "hit" : "miss", digest.c_str(), rt.cache->dir().c_str());
+}
+
 Result<AuditOutcome> audit_with_progress(AuditRequest request) {
   Progress image_progress, container_progress;
   request.image_progress = &image_progress;
@@ -212,9 +261,18 @@ Result<AuditOutcome> audit_with_progress(AuditRequest request) {
   return out;
 }
 
+int cmd_audit_all(const AuditArgs& a);
+
 int cmd_audit(const AuditArgs& a) {
-  auto outcome = audit_with_progress(make_request(a));
+  if (a.all) return cmd_audit_all(a);
+  if (a.container.empty())
+    return report_error(Error{ErrorKind::usage, "--container is required (or --all --runtime NAME)"});
+  RuntimeContext rt;
+  auto request = make_request(a, rt);
+  if (!request) return report_error(request.error());
+  auto outcome = audit_with_progress(std::move(*request));
   if (!outcome) return report_error(outcome.error());
+  debug_cache(rt, outcome->report);
   const AuditReport& report = outcome->report;
   const RulePack& rules = outcome->rules;
 
@@ -254,6 +312,70 @@ int cmd_audit(const AuditArgs& a) {
   Severity threshold = *parse_severity(a.fail_on);
   for (const auto& f : report.findings)
     if (f.severity >= threshold) return status(ExitStatus::drift);
+  return status(ExitStatus::success);
+}
+
+// Every running container of one runtime, one report each; each distinct image
+// is read once (in memory here, and through the on-disk cache across runs).
+int cmd_audit_all(const AuditArgs& a) {
+  if (a.runtime.empty()) return report_error(Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl"});
+  if (!a.container.empty() || !a.image.empty())
+    return report_error(Error{ErrorKind::usage, "--all audits every running container; drop --image and --container"});
+  if (a.format == "sarif" || !a.output_sarif.empty())
+    return report_error(Error{ErrorKind::usage, "--all writes text or JSON (one report per container); SARIF takes one container at a time"});
+  RuntimeContext rt;
+  rt.options.runtime_path = a.runtime_path;
+  auto names = list_running_containers(a.runtime, rt.options);
+  if (!names) return report_error(names.error());
+  std::map<std::string, Manifest> images; // by config digest
+  std::vector<AuditOutcome> outcomes;
+  for (const auto& name : *names) {
+    AuditArgs one = a;
+    one.all = false;
+    one.container = a.runtime + ":" + name;
+    auto request = make_request(one, rt);
+    if (!request) return report_error(request.error());
+    auto known = images.find(request->image_config_digest);
+    if (known != images.end()) request->image_manifest = &known->second;
+    std::string digest = request->image_config_digest;
+    auto outcome = audit_with_progress(std::move(*request));
+    if (!outcome) return report_error(outcome.error());
+    if (!digest.empty() && known == images.end()) images.emplace(digest, std::move(outcome->image));
+    outcomes.push_back(std::move(*outcome));
+  }
+  JsonOptions json;
+  if (a.timestamp) json.timestamp = now_rfc3339();
+  json.touched = a.show_touched ? TouchedMode::show : TouchedMode::hide;
+  std::string json_doc = "[";
+  for (std::size_t i = 0; i < outcomes.size(); ++i) {
+    std::string one = render_json(outcomes[i].report, json);
+    while (!one.empty() && one.back() == '\n') one.pop_back();
+    json_doc += (i ? ",\n" : "\n") + one;
+  }
+  json_doc += outcomes.empty() ? "]\n" : "\n]\n";
+  TextOptions text;
+  text.verbosity = a.quiet ? Verbosity::quiet : Verbosity::normal;
+  text.touched = a.show_touched ? TouchedMode::show : TouchedMode::hide;
+  text.min_severity = *parse_severity(a.min_severity);
+  auto text_doc = [&](ColorMode color) {
+    TextOptions t = text;
+    t.color = color;
+    std::string out;
+    for (const auto& o : outcomes) out += render_text(o.report, t) + "\n";
+    if (outcomes.empty()) out = "no running containers\n";
+    return out;
+  };
+  if (!a.output_json.empty())
+    if (auto s = emit(a.output_json, json_doc); !s) return report_error(s.error());
+  if (!a.output_text.empty())
+    if (auto s = emit(a.output_text, text_doc(ColorMode::never)); !s) return report_error(s.error());
+  auto s = write_stdout(a.format == "json" ? json_doc : text_doc(resolve_color(a.color)));
+  if (!s) return report_error(s.error());
+  if (a.fail_on == "never") return status(ExitStatus::success);
+  Severity threshold = *parse_severity(a.fail_on);
+  for (const auto& o : outcomes)
+    for (const auto& f : o.report.findings)
+      if (f.severity >= threshold) return status(ExitStatus::drift);
   return status(ExitStatus::success);
 }
 
@@ -312,6 +434,11 @@ int run_cli(int argc, char** argv) {
   auto* rules_test = rules->add_subcommand("test", "Run every rule's must-match and must-not-match examples");
   rules_test->add_option("DIR", r_dir, "Rule pack (default: the shipped pack)");
 
+  // cache
+  auto* cache = app.add_subcommand("cache", "Manage the image manifest cache");
+  cache->require_subcommand(1);
+  auto* cache_prune = cache->add_subcommand("prune", "Remove every cached image manifest");
+
   try {
     app.parse(argc, argv);
   } catch (const CLI::CallForHelp& e) {
@@ -366,11 +493,25 @@ int run_cli(int argc, char** argv) {
   }
 
   if (*baseline) {
-    auto outcome = audit_with_progress(make_request(base_args));
+    if (base_args.container.empty())
+      return report_error(Error{ErrorKind::usage, "--container is required"});
+    RuntimeContext rt;
+    auto request = make_request(base_args, rt);
+    if (!request) return report_error(request.error());
+    auto outcome = audit_with_progress(std::move(*request));
     if (!outcome) return report_error(outcome.error());
     if (auto s = emit(base_output, render_baseline(outcome->report)); !s) return report_error(s.error());
     std::fprintf(stderr, "cdrift: recorded %zu findings in %s\n", outcome->report.findings.size(),
                  escape_for_terminal(base_output).c_str());
+    return status(ExitStatus::success);
+  }
+
+  if (*cache_prune) {
+    ManifestCache store;
+    auto removed = store.prune();
+    if (!removed) return report_error(removed.error());
+    std::printf("removed %zu cached image manifests from %s\n", *removed,
+                escape_for_terminal(store.dir()).c_str());
     return status(ExitStatus::success);
   }
 

@@ -4,6 +4,7 @@
 #include "cdrift/source/decompress.hpp"
 #include "cdrift/source/dir_reader.hpp"
 #include "cdrift/source/tar_reader.hpp"
+#include "cdrift/source/threaded_source.hpp"
 #include "cdrift/util/escape.hpp"
 
 #include <cerrno>
@@ -45,12 +46,18 @@ bool is_image_archive_member(std::string_view name) {
   if (name == "oci-layout" || name == "index.json" || name == "manifest.json" ||
       name == "repositories" || name == "blobs" || name.starts_with("blobs/"))
     return true;
-  std::string_view first = name.substr(0, name.find('/'));
-  std::string_view stem = first;
-  if (stem.ends_with(".json")) stem.remove_suffix(5);
-  else if (stem.ends_with(".tar")) stem.remove_suffix(4);
-  return is_hex64(stem) && (first != name || name.ends_with("/layer.tar") ||
-                            name.ends_with("/VERSION") || name.ends_with("/json"));
+  // docker save: "<id>.json" configs, "<id>/layer.tar|VERSION|json"; podman: "<diffid>.tar".
+  // A bare hex-named directory is not a marker: any container can make one.
+  std::size_t slash = name.find('/');
+  if (slash == std::string_view::npos) {
+    std::string_view stem = name;
+    if (stem.ends_with(".json")) stem.remove_suffix(5);
+    else if (stem.ends_with(".tar")) stem.remove_suffix(4);
+    else return false;
+    return is_hex64(stem);
+  }
+  std::string_view rest = name.substr(slash + 1);
+  return is_hex64(name.substr(0, slash)) && (rest == "layer.tar" || rest == "VERSION" || rest == "json");
 }
 
 std::uint64_t parse_octal(std::string_view field) {
@@ -205,6 +212,9 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
     CDRIFT_TRY(reader.open());
     TreeBuilder builder(options.progress);
     CDRIFT_TRY(builder.apply(reader, -1, Whiteouts::literal));
+    if (builder.size() <= 1)
+      return fail(ErrorKind::input, escape_for_terminal(path) +
+                                        ": empty directory: neither an OCI image layout nor a root filesystem");
     return builder.finish(path, SourceKind::directory);
   }
   if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
@@ -318,8 +328,12 @@ Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source
     if (!raw) return fail(std::move(raw).error());
     auto blob = std::make_unique<DigestSource>(std::move(*raw));
     DigestSource* blob_digest = blob.get();
-    auto inflated = open_decompressed(std::move(blob));
+    Compression compression = Compression::none;
+    auto inflated = open_decompressed(std::move(blob), &compression);
     if (!inflated) return fail(with_context(std::move(inflated).error(), what));
+    // Decompression gets a core of its own; parsing and hashing keep this one.
+    if (compression != Compression::none)
+      *inflated = std::make_unique<ThreadedSource>(std::move(*inflated));
     DigestSource tar_digest(std::move(*inflated));
     {
       TarReader reader(tar_digest, what);

@@ -40,12 +40,14 @@ void TreeBuilder::drop_capture(const std::string& path) {
 
 void TreeBuilder::remove_subtree(const std::string& dir, int below_layer, bool include_self) {
   std::string prefix = child_prefix(dir);
+  std::vector<std::string> survivors;
   auto it = m_nodes.lower_bound(prefix);
   while (it != m_nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
     if (it->second.entry.layer < below_layer) {
       drop_capture(it->first);
       it = m_nodes.erase(it);
     } else {
+      survivors.push_back(it->first);
       ++it;
     }
   }
@@ -56,6 +58,9 @@ void TreeBuilder::remove_subtree(const std::string& dir, int below_layer, bool i
       m_nodes.erase(self);
     }
   }
+  // Entries this layer already wrote below a hidden directory stay, whatever the
+  // tar order; the directories above them become this layer's implicit parents.
+  for (const auto& path : survivors) ensure_parents(path, below_layer);
 }
 
 // Parent components that are symlinks inside the tree are followed inside the tree
@@ -235,6 +240,13 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
   if (m.is_hardlink) {
     auto target = clean_path(m.link_name);
     if (!target) return fail(with_context(std::move(target).error(), what));
+    // The link names its target the way the entry itself is named: through the
+    // same in-tree symlinked parents.
+    if (*target != "/") {
+      auto resolved = resolve_parent(*target, what);
+      if (!resolved) return fail(std::move(resolved).error());
+      target = std::move(*resolved);
+    }
     auto it = m_nodes.find(*target);
     if (it == m_nodes.end())
       return fail(ErrorKind::input, what + ": hardlink " + quoted(path) + " points to " +
@@ -273,6 +285,8 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
   if (m.is_hardlink) {
     // The link shares the target's content, so it shares its captured bytes too.
     auto target = clean_path(m.link_name);
+    if (target && *target != "/")
+      if (auto resolved = resolve_parent(*target, what)) target = std::move(*resolved);
     auto c = target ? m_captures.files.find(*target) : m_captures.files.end();
     if (c != m_captures.files.end() && m_captures.bytes + c->second.size() <= capture_total_limit) {
       std::string copy = c->second;

@@ -97,6 +97,15 @@ Result<std::size_t> DigestSource::read(std::uint8_t* buf, std::size_t cap) {
   return n;
 }
 
+std::optional<Result<std::size_t>> DigestSource::read_view(const std::uint8_t*& data) {
+  auto n = m_inner->read_view(data);
+  if (n && *n && **n > 0) {
+    m_hash.update(data, **n);
+    m_bytes += **n;
+  }
+  return n;
+}
+
 Status DigestSource::drain() {
   std::uint8_t buf[65536];
   for (;;) {

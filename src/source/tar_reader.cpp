@@ -22,6 +22,16 @@ TarReader::~TarReader() = default;
 
 la_ssize_t TarReader::read_callback(archive*, void* self_ptr, const void** buffer) {
   auto* self = static_cast<TarReader*>(self_ptr);
+  // Sources that own their buffers lend them: no copy between decompressor and parser.
+  const std::uint8_t* view = nullptr;
+  if (auto n = self->m_src.read_view(view)) {
+    if (!*n) {
+      self->m_source_error = std::move(*n).error();
+      return -1;
+    }
+    *buffer = view;
+    return static_cast<la_ssize_t>(**n);
+  }
   auto n = self->m_src.read(self->m_buffer.data(), self->m_buffer.size());
   if (!n) {
     self->m_source_error = std::move(n).error();
@@ -119,8 +129,13 @@ Result<bool> TarReader::next(Member& out) {
     size_t len;
     while (archive_entry_xattr_next(e, &xname, &value, &len) == ARCHIVE_OK)
       out.xattrs.push_back(Xattr{xname, std::string(static_cast<const char*>(value), len)});
-    std::sort(out.xattrs.begin(), out.xattrs.end(),
-              [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    std::stable_sort(out.xattrs.begin(), out.xattrs.end(),
+                     [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    // libarchive reports an attribute once per pax record that carries it
+    // (LIBARCHIVE.xattr.* and SCHILY.xattr.*): one name, one value.
+    out.xattrs.erase(std::unique(out.xattrs.begin(), out.xattrs.end(),
+                                 [](const Xattr& a, const Xattr& b) { return a.name == b.name; }),
+                     out.xattrs.end());
   }
   return true;
 }

@@ -48,10 +48,14 @@ struct RuntimeStream {
 };
 using RuntimeResolver = std::function<Result<RuntimeStream>(const SourceSpec&, Side)>;
 
+class ManifestCache;
+
 struct LoadOptions {
   ImageOptions image;
   Progress* progress = nullptr;
   RuntimeResolver runtime;
+  // Runtime images only (see pipeline/audit.cpp); null: no cache (--no-cache).
+  ManifestCache* cache = nullptr;
 };
 
 Result<Manifest> load_manifest(const SourceSpec& spec, Side side, const LoadOptions& options);

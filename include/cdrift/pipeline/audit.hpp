@@ -25,11 +25,17 @@ struct AuditRequest {
   ContainerInfo container_info;   // what a runtime told us, if anything
   Progress* image_progress = nullptr;
   Progress* container_progress = nullptr;
+  // Known before reading the image (from a runtime's inspect): lets a cached image
+  // manifest stand in without even asking the runtime for the image.
+  std::string image_config_digest;
+  // Set by callers auditing many containers: the image is already in memory.
+  const Manifest* image_manifest = nullptr;
 };
 
 struct AuditOutcome {
   AuditReport report;
   RulePack rules;
+  Manifest image; // kept so callers auditing many containers read each image once
 };
 
 Result<RulePack> load_rules(const std::vector<std::string>& extra_dirs,

@@ -8,6 +8,7 @@
 #include <cstddef>
 #include <cstdint>
 #include <memory>
+#include <optional>
 #include <string>
 
 namespace cdrift {
@@ -22,6 +23,12 @@ public:
   // Skips up to `n` bytes without reading them where the stream can seek; returns
   // how many were skipped (0: cannot skip, the caller reads instead).
   virtual std::uint64_t skip(std::uint64_t /*n*/) { return 0; }
+  // Zero-copy variant of read() for sources that own their buffers: points `data`
+  // at the next bytes (valid until the next call) and returns their count, 0 at
+  // the end. Sources that cannot lend buffers say so with std::nullopt.
+  virtual std::optional<Result<std::size_t>> read_view(const std::uint8_t*& /*data*/) {
+    return std::nullopt;
+  }
 };
 
 // A file descriptor read sequentially (a pipe, stdin, or a regular file), or a
@@ -78,6 +85,7 @@ class DigestSource : public ByteSource {
 public:
   explicit DigestSource(std::unique_ptr<ByteSource> inner);
   Result<std::size_t> read(std::uint8_t* buf, std::size_t cap) override;
+  std::optional<Result<std::size_t>> read_view(const std::uint8_t*& data) override;
   const std::string& name() const override { return m_inner->name(); }
   // Reads what is left so the digest covers the whole stream.
   Status drain();

@@ -1,0 +1,167 @@
+#!/usr/bin/env bash
+# Starts and stops private container runtimes for the integration tests, without
+# touching the host's network or anything under /etc (see shared/runtime/README.md):
+# dockerd with vfs, no iptables, no bridge, its own socket/data/exec/pid under a
+# state directory, and podman (runc, cgroupfs, no network) configured through files
+# named by environment variables.
+#
+#   scripts/runtime-env.sh start [docker|podman|all]   prints `export VAR=...` lines
+#   scripts/runtime-env.sh stop                          stops what start started
+#   eval "$(scripts/runtime-env.sh start)"
+#
+# State directory: $CDRIFT_RT_DIR (default /tmp/cdrift-rt). `start` exits non-zero,
+# after cleaning up, when a requested runtime cannot start; its reason is on stderr.
+set -uo pipefail
+
+root=$(cd "$(dirname "$0")/.." && pwd)
+dir=${CDRIFT_RT_DIR:-/tmp/cdrift-rt}
+sock="$dir/docker/docker.sock"
+pidfile="$dir/docker/docker.pid"
+ready_timeout=${CDRIFT_RT_READY_TIMEOUT:-30}
+
+log() { echo "runtime-env: $*" >&2; }
+
+alive() { [ -n "${1:-}" ] && kill -0 "$1" 2>/dev/null; }
+
+# Sends TERM to one PID, then KILL if it has not gone after `grace` seconds.
+stop_pid() {
+  local pid=$1 grace=${2:-10} i
+  alive "$pid" || return 0
+  kill -TERM "$pid" 2>/dev/null
+  for ((i = 0; i < grace * 10; i++)); do
+    alive "$pid" || return 0
+    sleep 0.1
+  done
+  log "PID $pid did not stop after ${grace}s; killing it"
+  kill -KILL "$pid" 2>/dev/null
+  sleep 0.2
+}
+
+podman_env() {
+  export CONTAINERS_CONF="$dir/podman/containers.conf"
+  export CONTAINERS_STORAGE_CONF="$dir/podman/storage.conf"
+  export TMPDIR="$dir/podman/tmp"
+}
+
+start_docker() {
+  command -v dockerd >/dev/null || { log "dockerd: not installed"; return 1; }
+  command -v docker >/dev/null || { log "docker: not installed"; return 1; }
+  mkdir -p "$dir/docker" && chmod 0700 "$dir/docker"
+  local pid=""
+  [ -f "$pidfile" ] && pid=$(cat "$pidfile" 2>/dev/null)
+  if ! alive "$pid"; then
+    rm -f "$pidfile" "$sock"
+    # Same process group as the caller: a test run killed as a group takes its
+    # daemon along instead of leaving it running forever.
+    dockerd --storage-driver vfs --iptables=false --ip-masq=false --bridge=none \
+      -H "unix://$sock" --data-root "$dir/docker/root" --exec-root "$dir/docker/exec" \
+      --pidfile "$pidfile" </dev/null >"$dir/docker/dockerd.log" 2>&1 &
+    local launched=$!
+    echo "$launched" >"$dir/docker/launched.pid"
+  fi
+  local i
+  for ((i = 0; i < ready_timeout * 10; i++)); do
+    if docker -H "unix://$sock" version >/dev/null 2>&1; then
+      echo "export DOCKER_HOST=unix://$sock"
+      return 0
+    fi
+    if [ -f "$dir/docker/launched.pid" ] && ! alive "$(cat "$dir/docker/launched.pid")"; then
+      break
+    fi
+    sleep 0.1
+  done
+  log "dockerd did not become ready; last lines of $dir/docker/dockerd.log:"
+  tail -n 5 "$dir/docker/dockerd.log" >&2 2>/dev/null
+  stop_docker
+  return 1
+}
+
+stop_docker() {
+  local pid=""
+  [ -f "$pidfile" ] && pid=$(cat "$pidfile" 2>/dev/null)
+  alive "$pid" || { [ -f "$dir/docker/launched.pid" ] && pid=$(cat "$dir/docker/launched.pid"); }
+  if alive "$pid"; then
+    # Containers first, so dockerd's shutdown does not wait on their stop timeouts.
+    local ids
+    ids=$(timeout 20 docker -H "unix://$sock" ps -aq 2>/dev/null)
+    [ -n "$ids" ] && timeout 60 docker -H "unix://$sock" rm -f $ids >/dev/null 2>&1
+    stop_pid "$pid" 15
+  fi
+  # dockerd's own containerd, when it outlived a killed dockerd.
+  local cpid
+  for f in "$dir/docker/exec/containerd/containerd.pid"; do
+    [ -f "$f" ] && cpid=$(cat "$f" 2>/dev/null) && stop_pid "$cpid" 5
+  done
+  rm -f "$pidfile" "$dir/docker/launched.pid" "$sock"
+}
+
+start_podman() {
+  command -v podman >/dev/null || { log "podman: not installed"; return 1; }
+  command -v runc >/dev/null || { log "runc: not installed"; return 1; }
+  mkdir -p "$dir/podman/tmp" && chmod 0700 "$dir/podman"
+  # No process can raise an rlimit above its hard limit here (no CAP_SYS_RESOURCE).
+  local nofile
+  nofile=$(ulimit -Hn)
+  [ "$nofile" = unlimited ] && nofile=1048576
+  cat >"$dir/podman/containers.conf" <<CONF
+[containers]
+netns = "none"
+default_ulimits = ["nofile=$nofile:$nofile", "nproc=32768:32768"]
+
+[engine]
+runtime = "runc"
+cgroup_manager = "cgroupfs"
+events_logger = "file"
+CONF
+  cat >"$dir/podman/storage.conf" <<CONF
+[storage]
+driver = "overlay"
+graphroot = "$dir/podman/root"
+runroot = "$dir/podman/run"
+CONF
+  podman_env
+  local err
+  if ! err=$(timeout 60 podman info 2>&1 >/dev/null); then
+    log "podman info failed: $(echo "$err" | tail -n 3)"
+    return 1
+  fi
+  echo "export CONTAINERS_CONF=$CONTAINERS_CONF"
+  echo "export CONTAINERS_STORAGE_CONF=$CONTAINERS_STORAGE_CONF"
+  echo "export TMPDIR=$TMPDIR"
+}
+
+stop_podman() {
+  [ -f "$dir/podman/containers.conf" ] || return 0
+  command -v podman >/dev/null || return 0
+  (
+    podman_env
+    timeout 60 podman rm -af -t 0 >/dev/null 2>&1
+  )
+  return 0
+}
+
+cmd=${1:-}
+what=${2:-all}
+case "$cmd" in
+  start)
+    case "$what" in docker | podman | all) ;; *) log "unknown runtime $what"; exit 2 ;; esac
+    if ! "$root/scripts/deps.sh" --runtime >&2; then
+      log "installing the runtimes failed"
+      exit 1
+    fi
+    mkdir -p "$dir" && chmod 0700 "$dir"
+    rc=0
+    if [ "$what" = docker ] || [ "$what" = all ]; then start_docker || rc=1; fi
+    if [ "$what" = podman ] || [ "$what" = all ]; then start_podman || rc=1; fi
+    exit $rc
+    ;;
+  stop)
+    stop_podman
+    stop_docker
+    exit 0
+    ;;
+  *)
+    echo "usage: $0 start [docker|podman|all] | stop" >&2
+    exit 2
+    ;;
+esac
