@@ -11,7 +11,7 @@ cdrift=$CDRIFT_BUILD_DIR/cdrift
 work=${CDRIFT_SCALE_DIR:-${TMPDIR:-/tmp}/cdrift-scale}
 mkdir -p "$work"
 printf '%-6s %10s %9s %9s %12s %14s\n' scale entries seconds "RSS MB" "us/entry" "RSS bytes/entry"
-prev_rss=""
+ns=(); rss=(); times=()
 for mult in 1 10 100; do
   n=$((base * mult))
   dir=$work/$n
@@ -22,5 +22,7 @@ for mult in 1 10 100; do
   read -r secs rss_kb <<<"$out"
   printf '%-6s %10d %9.2f %9d %12.2f %14d\n' "${mult}x" "$n" "$secs" $((rss_kb / 1024)) \
     "$(echo "$secs * 1000000 / $n" | bc -l)" $((rss_kb * 1024 / n))
+  ns+=("$n"); rss+=("$rss_kb"); times+=("$secs")
 done
+echo "marginal from 10x to 100x: $(echo "(${times[2]} - ${times[1]}) * 1000000 / (${ns[2]} - ${ns[1]})" | bc -l | cut -c1-5) us and $(( (rss[2] - rss[1]) * 1024 / (ns[2] - ns[1]) )) bytes of RSS per entry"
 echo "(image and export each hold the entries; per-entry figures cover both sides)"

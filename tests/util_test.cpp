@@ -8,6 +8,10 @@
 
 #include <dirent.h>
 #include <doctest/doctest.h>
+
+#include <fcntl.h>
+#include <sys/stat.h>
+#include <unistd.h>
 #include <set>
 #include <string>
 #include <sys/stat.h>
@@ -312,6 +316,24 @@ TEST_CASE("AtomicFile") {
     }
     CHECK(slurp(target) == "keep");
     CHECK(list_dir(dir.path()) == std::set<std::string>{"report.json"});
+  }
+  SUBCASE("a device or FIFO is written in place, never renamed over") {
+    std::string fifo = dir / "pipe";
+    REQUIRE(::mkfifo(fifo.c_str(), 0600) == 0);
+    int reader = ::open(fifo.c_str(), O_RDONLY | O_NONBLOCK);
+    REQUIRE(reader >= 0);
+    REQUIRE(write_file_atomic(fifo, "through"));
+    char buf[16] = {};
+    CHECK(::read(reader, buf, sizeof buf) == 7);
+    CHECK(std::string(buf) == "through");
+    ::close(reader);
+    struct stat st;
+    REQUIRE(::stat(fifo.c_str(), &st) == 0);
+    CHECK(S_ISFIFO(st.st_mode));
+    CHECK(list_dir(dir.path()) == std::set<std::string>{"pipe"});
+    REQUIRE(write_file_atomic("/dev/null", "gone"));
+    REQUIRE(::stat("/dev/null", &st) == 0);
+    CHECK(S_ISCHR(st.st_mode));
   }
   SUBCASE("a directory that does not exist is an io error naming the path") {
     AtomicFile f(dir / "missing/sub/report.json");

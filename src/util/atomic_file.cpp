@@ -19,6 +19,16 @@ AtomicFile::~AtomicFile() {
 }
 
 Status AtomicFile::open() {
+  // Devices and pipes (/dev/null, /dev/stdout, a FIFO) are written in place:
+  // renaming over them would replace the device node with a regular file.
+  struct stat st;
+  if (::stat(m_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
+    if (S_ISDIR(st.st_mode)) return fail(ErrorKind::io, m_path + ": is a directory");
+    m_fd = ::open(m_path.c_str(), O_WRONLY | O_CLOEXEC);
+    if (m_fd < 0) return fail(ErrorKind::io, m_path + ": cannot open: " + errno_text());
+    m_direct = true;
+    return {};
+  }
   std::random_device rd;
   for (int attempt = 0; attempt < 16; ++attempt) {
     char suffix[32];
@@ -46,6 +56,13 @@ Status AtomicFile::write(std::string_view data) {
 }
 
 Status AtomicFile::commit() {
+  if (m_direct) {
+    int fd = m_fd;
+    m_fd = -1;
+    m_committed = true;
+    if (::close(fd) != 0) return fail(ErrorKind::io, m_path + ": close failed: " + errno_text());
+    return {};
+  }
   if (::fsync(m_fd) != 0 && errno != EINVAL)
     return fail(ErrorKind::io, m_path + ": fsync failed: " + errno_text());
   int fd = m_fd;

@@ -26,6 +26,7 @@ private:
   std::string m_tmp;
   int m_fd = -1;
   bool m_committed = false;
+  bool m_direct = false; // a device or pipe: written in place, never renamed over
 };
 
 // One-shot helper: write `data` to `path` atomically.
