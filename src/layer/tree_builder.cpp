@@ -28,7 +28,7 @@ TreeBuilder::TreeBuilder(Progress* progress) : m_progress(progress) {
   root.entry.path = "/";
   root.entry.type = FileType::dir;
   root.entry.mode = 0755;
-  m_nodes.emplace("/", std::move(root));
+  m_nodes.insert(std::move(root));
 }
 
 void TreeBuilder::drop_capture(const std::string& path) {
@@ -42,18 +42,18 @@ void TreeBuilder::remove_subtree(const std::string& dir, int below_layer, bool i
   std::string prefix = child_prefix(dir);
   std::vector<std::string> survivors;
   auto it = m_nodes.lower_bound(prefix);
-  while (it != m_nodes.end() && it->first.compare(0, prefix.size(), prefix) == 0) {
-    if (it->second.entry.layer < below_layer) {
-      drop_capture(it->first);
+  while (it != m_nodes.end() && it->entry.path.compare(0, prefix.size(), prefix) == 0) {
+    if (it->entry.layer < below_layer) {
+      drop_capture(it->entry.path);
       it = m_nodes.erase(it);
     } else {
-      survivors.push_back(it->first);
+      survivors.push_back(it->entry.path);
       ++it;
     }
   }
   if (include_self && dir != "/") {
     auto self = m_nodes.find(dir);
-    if (self != m_nodes.end() && self->second.entry.layer < below_layer) {
+    if (self != m_nodes.end() && self->entry.layer < below_layer) {
       drop_capture(dir);
       m_nodes.erase(self);
     }
@@ -77,7 +77,7 @@ Result<std::string> TreeBuilder::resolve_parent(const std::string& path, const s
       std::string prefix = current.substr(0, slash);
       auto it = m_nodes.find(prefix);
       if (it == m_nodes.end()) return current; // implicit parents get created
-      const Entry& e = it->second.entry;
+      const Entry& e = it->entry;
       if (e.type == FileType::dir) {
         pos = slash + 1;
         continue;
@@ -131,7 +131,7 @@ void TreeBuilder::ensure_parents(const std::string& path, int layer) {
     n.entry.type = FileType::dir;
     n.entry.mode = 0755;
     n.entry.layer = layer;
-    m_nodes.emplace(n.entry.path, std::move(n));
+    m_nodes.insert(std::move(n));
   }
 }
 
@@ -253,7 +253,7 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
                                         quoted(*target) + ", which does not exist");
     if (*target == path) return {}; // a link to itself changes nothing
     // A hardlink shares its target's inode: content and metadata both.
-    Entry copy = it->second.entry;
+    Entry copy = it->entry;
     copy.path = path;
     copy.layer = layer;
     e = std::move(copy);
@@ -275,7 +275,7 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
   if (path == "/") {
     if (e.type != FileType::dir)
       return fail(ErrorKind::input, what + ": the root entry is not a directory");
-    Node& root = m_nodes["/"];
+    const Node& root = *m_nodes.find(std::string_view("/"));
     e.layer = layer;
     root.entry = std::move(e);
     root.explicit_layer = layer;
@@ -302,7 +302,7 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
 
   auto it = m_nodes.find(path);
   if (it != m_nodes.end()) {
-    Node& old = it->second;
+    const Node& old = *it;
     if (old.explicit_layer == layer)
       m_warnings.push_back(what + ": duplicate entry " + quoted(path) + " (the last one wins)");
     // Anything but dir-over-dir replaces the old entry and whatever was below it.
@@ -316,7 +316,7 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
   Node n;
   n.entry = std::move(e);
   n.explicit_layer = layer;
-  m_nodes.emplace(path, std::move(n));
+  m_nodes.insert(std::move(n));
   return {};
 }
 
@@ -325,8 +325,9 @@ Manifest TreeBuilder::finish(std::string source, SourceKind kind) {
   out.source = std::move(source);
   out.kind = kind;
   out.entries.reserve(m_nodes.size());
-  for (auto& [path, node] : m_nodes) out.entries.push_back(std::move(node.entry));
-  m_nodes.clear();
+  // Node by node, so freed nodes can be reused for the path strings' moves.
+  while (!m_nodes.empty())
+    out.entries.push_back(std::move(m_nodes.extract(m_nodes.begin()).value().entry));
   out.captures = std::move(m_captures);
   out.warnings = std::move(m_warnings);
   return out;

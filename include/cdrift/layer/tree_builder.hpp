@@ -8,7 +8,8 @@
 
 #include <atomic>
 #include <cstdint>
-#include <map>
+#include <set>
+#include <string_view>
 #include <string>
 #include <vector>
 
@@ -37,11 +38,20 @@ public:
   Manifest finish(std::string source, SourceKind kind);
 
 private:
+  // The entry's own path is the key: storing it once keeps per-entry memory down
+  // (millions of entries in big trees). Set elements are const; the fields that
+  // change in place are mutable, never the path.
   struct Node {
-    Entry entry;
-    int explicit_layer = -2; // layer that named it; implicit parents keep -2
+    mutable Entry entry;
+    mutable int explicit_layer = -2; // layer that named it; implicit parents keep -2
   };
-  using Map = std::map<std::string, Node, std::less<>>;
+  struct ByPath {
+    using is_transparent = void;
+    bool operator()(const Node& a, const Node& b) const { return a.entry.path < b.entry.path; }
+    bool operator()(const Node& a, std::string_view b) const { return a.entry.path < b; }
+    bool operator()(std::string_view a, const Node& b) const { return a < b.entry.path; }
+  };
+  using Map = std::set<Node, ByPath>;
 
   Status apply_member(MemberStream& members, Member& m, int layer, Whiteouts whiteouts);
   Result<std::string> resolve_parent(const std::string& path, const std::string& what);
