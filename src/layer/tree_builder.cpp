@@ -325,7 +325,6 @@ Manifest TreeBuilder::finish(std::string source, SourceKind kind) {
   out.source = std::move(source);
   out.kind = kind;
   out.entries.reserve(m_nodes.size());
-  // Node by node, so freed nodes can be reused for the path strings' moves.
   while (!m_nodes.empty())
     out.entries.push_back(std::move(m_nodes.extract(m_nodes.begin()).value().entry));
   out.captures = std::move(m_captures);
