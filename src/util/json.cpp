@@ -50,7 +50,8 @@ Result<nlohmann::json> parse_json_document(std::string_view text, const std::str
   if (doc.is_discarded()) {
     // Re-parse with exceptions only to learn where it broke.
     try {
-      (void)nlohmann::json::parse(text, nullptr, true, comments == JsonComments::allow);
+      nlohmann::json again = nlohmann::json::parse(text, nullptr, true, comments == JsonComments::allow);
+      (void)again;
     } catch (const nlohmann::json::parse_error& e) {
       return fail(kind, name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) +
                             ": invalid JSON");
