@@ -1,8 +1,7 @@
 #include "cdrift/source/threaded_source.hpp"
 
-#include <doctest/doctest.h>
-
 #include <algorithm>
+#include <doctest/doctest.h>
 #include <string>
 
 using namespace cdrift;
@@ -35,15 +34,16 @@ private:
 
 std::string pattern(std::size_t n) {
   std::string s(n, '\0');
-  for (std::size_t i = 0; i < n; ++i) s[i] = static_cast<char>(i * 131 + i / 7);
+  for (std::size_t i = 0; i < n; ++i)
+    s[i] = static_cast<char>(i * 131 + i / 7);
   return s;
 }
 
 } // namespace
 
 TEST_CASE("ThreadedSource delivers the inner stream unchanged, through views and reads") {
-  for (std::size_t size : {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{4096},
-                           std::size_t{100000}}) {
+  for (std::size_t size :
+       {std::size_t{0}, std::size_t{1}, std::size_t{100}, std::size_t{4096}, std::size_t{100000}}) {
     CAPTURE(size);
     std::string data = pattern(size);
     SUBCASE("read_view") {
@@ -77,7 +77,8 @@ TEST_CASE("ThreadedSource delivers the inner stream unchanged, through views and
 TEST_CASE("ThreadedSource reports the inner error after the data before it") {
   std::string data = pattern(5000);
   ThreadedSource src(std::make_unique<Trickle>(data, true), 1024, 3);
-  DigestSource digest(std::make_unique<ThreadedSource>(std::make_unique<Trickle>(data, true), 1024, 3));
+  DigestSource digest(
+      std::make_unique<ThreadedSource>(std::make_unique<Trickle>(data, true), 1024, 3));
   std::string got;
   std::uint8_t buf[4096];
   for (;;) {

@@ -8,13 +8,11 @@
 
 #include <dirent.h>
 #include <doctest/doctest.h>
-
 #include <fcntl.h>
-#include <sys/stat.h>
-#include <unistd.h>
 #include <set>
 #include <string>
 #include <sys/stat.h>
+#include <unistd.h>
 #include <vector>
 
 using namespace cdrift;

@@ -33,7 +33,8 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
   if (container_info.source.empty()) container_info.source = container.source;
 
   std::vector<Glob> ignore_globs;
-  for (const auto& g : options.ignore_globs) ignore_globs.emplace_back(g);
+  for (const auto& g : options.ignore_globs)
+    ignore_globs.emplace_back(g);
 
   MatchContext bare{&image, &container, nullptr};
   std::vector<Change> kept;
@@ -72,8 +73,10 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
   }
   sort_findings(report.findings);
   report.container = std::move(container_info);
-  for (const auto& w : image.warnings) report.warnings.push_back(w);
-  for (const auto& w : container.warnings) report.warnings.push_back(w);
+  for (const auto& w : image.warnings)
+    report.warnings.push_back(w);
+  for (const auto& w : container.warnings)
+    report.warnings.push_back(w);
   return report;
 }
 

@@ -1,9 +1,9 @@
 #include "cdrift/cli/app.hpp"
 
 #include "cdrift/classify/suppress.hpp"
+#include "cdrift/layer/cache.hpp"
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/manifest/mtree.hpp"
-#include "cdrift/layer/cache.hpp"
 #include "cdrift/pipeline/audit.hpp"
 #include "cdrift/pipeline/runtime.hpp"
 #include "cdrift/report/diff_render.hpp"
@@ -17,9 +17,6 @@
 
 #include <CLI/CLI.hpp>
 #include <archive.h>
-#include <openssl/crypto.h>
-#include <openssl/opensslv.h>
-
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -28,6 +25,8 @@
 #include <ctime>
 #include <map>
 #include <mutex>
+#include <openssl/crypto.h>
+#include <openssl/opensslv.h>
 #include <optional>
 #include <thread>
 #include <unistd.h>
@@ -36,7 +35,9 @@ namespace cdrift {
 
 namespace {
 
-int status(ExitStatus s) { return static_cast<int>(s); }
+int status(ExitStatus s) {
+  return static_cast<int>(s);
+}
 
 int report_error(const Error& e) {
   std::fprintf(stderr, "cdrift: %s\n", e.message.c_str());
@@ -170,33 +171,55 @@ struct AuditArgs {
 };
 
 void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
-  cmd->add_option("--image", a.image, "Image source: OCI layout dir, oci-archive, docker-archive, rootfs tar or dir, saved manifest, docker:REF, podman:REF (optional with a docker:/podman: container)");
-  cmd->add_option("--container", a.container, "Container source: export tar (- for stdin, gzip ok), directory, saved manifest, docker:NAME, podman:NAME, nerdctl:NAME");
-  cmd->add_option("--runtime-path", a.runtime_path, "Container runtime CLI to run instead of docker/podman/nerdctl from PATH");
+  cmd->add_option(
+      "--image", a.image,
+      "Image source: OCI layout dir, oci-archive, docker-archive, rootfs tar or dir, saved "
+      "manifest, docker:REF, podman:REF (optional with a docker:/podman: container)");
+  cmd->add_option("--container", a.container,
+                  "Container source: export tar (- for stdin, gzip ok), directory, saved manifest, "
+                  "docker:NAME, podman:NAME, nerdctl:NAME");
+  cmd->add_option("--runtime-path", a.runtime_path,
+                  "Container runtime CLI to run instead of docker/podman/nerdctl from PATH");
   cmd->add_flag("--no-cache", a.no_cache, "Do not read or write the image manifest cache");
-  cmd->add_option("--platform", a.platform, "Platform to pick from a multi-platform image (os/arch[/variant]); default: the host's");
-  cmd->add_option("--rules", a.rules, "Extra rule pack directory or file (repeatable; same id overrides)");
+  cmd->add_option(
+      "--platform", a.platform,
+      "Platform to pick from a multi-platform image (os/arch[/variant]); default: the host's");
+  cmd->add_option("--rules", a.rules,
+                  "Extra rule pack directory or file (repeatable; same id overrides)");
   cmd->add_option("--disable-rule", a.disabled, "Disable a rule by id (repeatable)");
-  cmd->add_option("--ignore", a.ignore, "Ignore paths matching GLOB ('**' spans directories; repeatable)");
+  cmd->add_option("--ignore", a.ignore,
+                  "Ignore paths matching GLOB ('**' spans directories; repeatable)");
   if (!with_outputs) return;
   cmd->add_flag("--all", a.all, "Audit every running container of --runtime, one report each");
   cmd->add_option("--runtime", a.runtime, "Runtime for --all: docker, podman or nerdctl")
       ->check(CLI::IsMember({"docker", "podman", "nerdctl"}));
-  cmd->add_option("--format", a.format, "Report on stdout: text, json or sarif")->check(CLI::IsMember({"text", "json", "sarif"}));
-  cmd->add_option("--output-json", a.output_json, "Also write the JSON report to FILE (atomically)");
-  cmd->add_option("--output-sarif", a.output_sarif, "Also write the SARIF report to FILE (atomically)");
-  cmd->add_option("--output-text", a.output_text, "Also write the text report to FILE (atomically)");
-  cmd->add_option("--fail-on", a.fail_on, "Exit 1 when an unsuppressed finding is at or above: critical, high, medium, low, info, never")
+  cmd->add_option("--format", a.format, "Report on stdout: text, json or sarif")
+      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  cmd->add_option("--output-json", a.output_json,
+                  "Also write the JSON report to FILE (atomically)");
+  cmd->add_option("--output-sarif", a.output_sarif,
+                  "Also write the SARIF report to FILE (atomically)");
+  cmd->add_option("--output-text", a.output_text,
+                  "Also write the text report to FILE (atomically)");
+  cmd->add_option("--fail-on", a.fail_on,
+                  "Exit 1 when an unsuppressed finding is at or above: critical, high, medium, "
+                  "low, info, never")
       ->check(CLI::IsMember({"critical", "high", "medium", "low", "info", "never"}));
-  cmd->add_option("--min-severity", a.min_severity, "Hide findings below this level from the text report (still counted)")
+  cmd->add_option("--min-severity", a.min_severity,
+                  "Hide findings below this level from the text report (still counted)")
       ->check(CLI::IsMember({"critical", "high", "medium", "low", "info"}));
-  cmd->add_option("--color", a.color, "Colour in the text report: auto, always, never (NO_COLOR respected)")
+  cmd->add_option("--color", a.color,
+                  "Colour in the text report: auto, always, never (NO_COLOR respected)")
       ->check(CLI::IsMember({"auto", "always", "never"}));
   cmd->add_option("--baseline", a.baseline, "Suppress the findings recorded in this baseline file");
-  cmd->add_option("--ignore-file", a.ignore_file, "Ignore file with {rule or path, reason, expires} entries (default: .cdriftignore.json when present)");
-  cmd->add_flag("--show-touched", a.show_touched, "Also list paths whose only change is their mtime");
+  cmd->add_option("--ignore-file", a.ignore_file,
+                  "Ignore file with {rule or path, reason, expires} entries (default: "
+                  ".cdriftignore.json when present)");
+  cmd->add_flag("--show-touched", a.show_touched,
+                "Also list paths whose only change is their mtime");
   cmd->add_flag("-q,--quiet", a.quiet, "Print only the summary line (text)");
-  cmd->add_flag("--timestamp", a.timestamp, "Record the audit time in JSON and SARIF (off: byte-identical reports)");
+  cmd->add_flag("--timestamp", a.timestamp,
+                "Record the audit time in JSON and SARIF (off: byte-identical reports)");
 }
 
 struct RuntimeContext {
@@ -211,7 +234,9 @@ Result<AuditRequest> make_request(const AuditArgs& a, RuntimeContext& rt) {
   r.container = parse_source_spec(a.container);
   if (a.image.empty()) {
     if (r.container.form != SourceForm::runtime)
-      return fail(ErrorKind::usage, "--image is required unless --container names a docker:, podman: or nerdctl: container");
+      return fail(
+          ErrorKind::usage,
+          "--image is required unless --container names a docker:, podman: or nerdctl: container");
   } else {
     r.image = parse_source_spec(a.image);
   }
@@ -266,7 +291,8 @@ int cmd_audit_all(const AuditArgs& a);
 int cmd_audit(const AuditArgs& a) {
   if (a.all) return cmd_audit_all(a);
   if (a.container.empty())
-    return report_error(Error{ErrorKind::usage, "--container is required (or --all --runtime NAME)"});
+    return report_error(
+        Error{ErrorKind::usage, "--container is required (or --all --runtime NAME)"});
   RuntimeContext rt;
   auto request = make_request(a, rt);
   if (!request) return report_error(request.error());
@@ -288,12 +314,14 @@ int cmd_audit(const AuditArgs& a) {
     if (auto s = emit(a.output_json, render_json(report, json)); !s) return report_error(s.error());
   }
   if (!a.output_sarif.empty()) {
-    if (auto s = emit(a.output_sarif, render_sarif(report, &rules, json)); !s) return report_error(s.error());
+    if (auto s = emit(a.output_sarif, render_sarif(report, &rules, json)); !s)
+      return report_error(s.error());
   }
   if (!a.output_text.empty()) {
     TextOptions file_text = text;
     file_text.color = a.color == "always" ? ColorMode::always : ColorMode::never;
-    if (auto s = emit(a.output_text, render_text(report, file_text)); !s) return report_error(s.error());
+    if (auto s = emit(a.output_text, render_text(report, file_text)); !s)
+      return report_error(s.error());
   }
   std::string out;
   if (a.format == "json") {
@@ -318,11 +346,14 @@ int cmd_audit(const AuditArgs& a) {
 // Every running container of one runtime, one report each; each distinct image
 // is read once (in memory here, and through the on-disk cache across runs).
 int cmd_audit_all(const AuditArgs& a) {
-  if (a.runtime.empty()) return report_error(Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl"});
+  if (a.runtime.empty())
+    return report_error(Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl"});
   if (!a.container.empty() || !a.image.empty())
-    return report_error(Error{ErrorKind::usage, "--all audits every running container; drop --image and --container"});
+    return report_error(Error{
+        ErrorKind::usage, "--all audits every running container; drop --image and --container"});
   if (a.format == "sarif" || !a.output_sarif.empty())
-    return report_error(Error{ErrorKind::usage, "--all writes text or JSON (one report per container); SARIF takes one container at a time"});
+    return report_error(Error{ErrorKind::usage, "--all writes text or JSON (one report per "
+                                                "container); SARIF takes one container at a time"});
   RuntimeContext rt;
   rt.options.runtime_path = a.runtime_path;
   auto names = list_running_containers(a.runtime, rt.options);
@@ -349,7 +380,8 @@ int cmd_audit_all(const AuditArgs& a) {
   std::string json_doc = "[";
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
     std::string one = render_json(outcomes[i].report, json);
-    while (!one.empty() && one.back() == '\n') one.pop_back();
+    while (!one.empty() && one.back() == '\n')
+      one.pop_back();
     json_doc += (i ? ",\n" : "\n") + one;
   }
   json_doc += outcomes.empty() ? "]\n" : "\n]\n";
@@ -361,14 +393,16 @@ int cmd_audit_all(const AuditArgs& a) {
     TextOptions t = text;
     t.color = color;
     std::string out;
-    for (const auto& o : outcomes) out += render_text(o.report, t) + "\n";
+    for (const auto& o : outcomes)
+      out += render_text(o.report, t) + "\n";
     if (outcomes.empty()) out = "no running containers\n";
     return out;
   };
   if (!a.output_json.empty())
     if (auto s = emit(a.output_json, json_doc); !s) return report_error(s.error());
   if (!a.output_text.empty())
-    if (auto s = emit(a.output_text, text_doc(ColorMode::never)); !s) return report_error(s.error());
+    if (auto s = emit(a.output_text, text_doc(ColorMode::never)); !s)
+      return report_error(s.error());
   auto s = write_stdout(a.format == "json" ? json_doc : text_doc(resolve_color(a.color)));
   if (!s) return report_error(s.error());
   if (a.fail_on == "never") return status(ExitStatus::success);
@@ -384,43 +418,49 @@ int cmd_audit_all(const AuditArgs& a) {
 int run_cli(int argc, char** argv) {
   CLI::App app{"cdrift: prove a container still matches its image, or show how it drifted"};
   app.require_subcommand(0, 1);
-  app.footer(
-      "Exit codes: 0 no drift at or above --fail-on (or success), 1 drift found, 2 usage,\n"
-      "configuration or rule error, 3 input, integrity or runtime error.\n"
-      "See 'cdrift COMMAND --help' and docs/ for details.");
+  app.footer("Exit codes: 0 no drift at or above --fail-on (or success), 1 drift found, 2 usage,\n"
+             "configuration or rule error, 3 input, integrity or runtime error.\n"
+             "See 'cdrift COMMAND --help' and docs/ for details.");
   bool show_version = false;
   app.add_flag("--version", show_version, "Print version, commit and library versions");
 
   // manifest
   std::string m_src, m_format = "jsonl", m_output, m_platform;
-  auto* manifest = app.add_subcommand("manifest", "Print the filesystem manifest of an image, export, directory or saved manifest");
+  auto* manifest = app.add_subcommand(
+      "manifest", "Print the filesystem manifest of an image, export, directory or saved manifest");
   manifest->add_option("SRC", m_src, "Source (see 'audit --help' for the forms)")->required();
-  manifest->add_option("--format", m_format, "jsonl (default) or mtree")->check(CLI::IsMember({"jsonl", "mtree"}));
+  manifest->add_option("--format", m_format, "jsonl (default) or mtree")
+      ->check(CLI::IsMember({"jsonl", "mtree"}));
   manifest->add_option("-o,--output", m_output, "Write to FILE (atomically) instead of stdout");
   manifest->add_option("--platform", m_platform, "Platform to pick from a multi-platform image");
 
   // audit
   AuditArgs audit_args;
-  auto* audit = app.add_subcommand("audit", "Audit a container against its image: findings with severity, origin and evidence");
+  auto* audit = app.add_subcommand(
+      "audit", "Audit a container against its image: findings with severity, origin and evidence");
   add_audit_options(audit, audit_args, true);
 
   // diff
   std::string d_left, d_right, d_format = "text", d_color = "auto", d_platform;
   bool d_touched = false;
-  auto* diff = app.add_subcommand("diff", "Raw comparison of any two sources (images, exports, directories, manifests)");
+  auto* diff = app.add_subcommand(
+      "diff", "Raw comparison of any two sources (images, exports, directories, manifests)");
   diff->add_option("LEFT", d_left, "Reference source")->required();
   diff->add_option("RIGHT", d_right, "Compared source")->required();
   diff->add_option("--format", d_format, "text or json")->check(CLI::IsMember({"text", "json"}));
-  diff->add_option("--color", d_color, "auto, always, never")->check(CLI::IsMember({"auto", "always", "never"}));
+  diff->add_option("--color", d_color, "auto, always, never")
+      ->check(CLI::IsMember({"auto", "always", "never"}));
   diff->add_option("--platform", d_platform, "Platform to pick from multi-platform images");
   diff->add_flag("--show-touched", d_touched, "Also list mtime-only changes");
 
   // baseline
   AuditArgs base_args;
   std::string base_output;
-  auto* baseline = app.add_subcommand("baseline", "Record the current findings so later audits report only new ones");
+  auto* baseline = app.add_subcommand(
+      "baseline", "Record the current findings so later audits report only new ones");
   add_audit_options(baseline, base_args, false);
-  baseline->add_option("-o,--output", base_output, "Baseline file to write (atomically)")->required();
+  baseline->add_option("-o,--output", base_output, "Baseline file to write (atomically)")
+      ->required();
 
   // rules
   auto* rules = app.add_subcommand("rules", "List, lint or test rule packs");
@@ -431,7 +471,8 @@ int run_cli(int argc, char** argv) {
   std::string r_dir;
   auto* rules_lint = rules->add_subcommand("lint", "Load a rule pack and check it for mistakes");
   rules_lint->add_option("DIR", r_dir, "Rule pack (default: the shipped pack)");
-  auto* rules_test = rules->add_subcommand("test", "Run every rule's must-match and must-not-match examples");
+  auto* rules_test =
+      rules->add_subcommand("test", "Run every rule's must-match and must-not-match examples");
   rules_test->add_option("DIR", r_dir, "Rule pack (default: the shipped pack)");
 
   // cache
@@ -466,8 +507,10 @@ int run_cli(int argc, char** argv) {
     if (!m) return report_error(m.error());
     std::string out;
     auto sink = [&](std::string_view chunk) { out.append(chunk); };
-    if (m_format == "mtree") write_manifest_mtree(*m, sink);
-    else write_manifest_jsonl(*m, sink);
+    if (m_format == "mtree")
+      write_manifest_mtree(*m, sink);
+    else
+      write_manifest_jsonl(*m, sink);
     if (auto s = emit(m_output, out); !s) return report_error(s.error());
     for (const auto& w : m->warnings)
       std::fprintf(stderr, "cdrift: warning: %s\n", escape_for_terminal(w).c_str());
@@ -500,7 +543,8 @@ int run_cli(int argc, char** argv) {
     if (!request) return report_error(request.error());
     auto outcome = audit_with_progress(std::move(*request));
     if (!outcome) return report_error(outcome.error());
-    if (auto s = emit(base_output, render_baseline(outcome->report)); !s) return report_error(s.error());
+    if (auto s = emit(base_output, render_baseline(outcome->report)); !s)
+      return report_error(s.error());
     std::fprintf(stderr, "cdrift: recorded %zu findings in %s\n", outcome->report.findings.size(),
                  escape_for_terminal(base_output).c_str());
     return status(ExitStatus::success);
@@ -517,8 +561,10 @@ int run_cli(int argc, char** argv) {
 
   if (*rules) {
     std::vector<std::string> dirs;
-    if (!r_dir.empty()) dirs.push_back(r_dir);
-    else dirs.push_back(default_rules_dir());
+    if (!r_dir.empty())
+      dirs.push_back(r_dir);
+    else
+      dirs.push_back(default_rules_dir());
     if (*rules_list) dirs.insert(dirs.end(), r_extra.begin(), r_extra.end());
     auto pack = load_rule_pack(dirs, {});
     if (!pack) return report_error(pack.error());
@@ -528,12 +574,14 @@ int run_cli(int argc, char** argv) {
     }
     if (*rules_lint) {
       auto problems = lint_rule_pack(*pack);
-      for (const auto& p : problems) std::fprintf(stderr, "%s\n", p.c_str());
+      for (const auto& p : problems)
+        std::fprintf(stderr, "%s\n", p.c_str());
       std::printf("%zu rules, %zu problems\n", pack->rules.size(), problems.size());
       return status(problems.empty() ? ExitStatus::success : ExitStatus::usage);
     }
     auto result = test_rule_examples(*pack);
-    for (const auto& msg : result.messages) std::fprintf(stderr, "%s\n", msg.c_str());
+    for (const auto& msg : result.messages)
+      std::fprintf(stderr, "%s\n", msg.c_str());
     std::printf("rules: %d rules, %d examples, %d passed, %d failed\n", result.rules,
                 result.examples, result.examples - result.failures, result.failures);
     return status(result.failures == 0 ? ExitStatus::success : ExitStatus::usage);

@@ -40,11 +40,13 @@ std::vector<Field> changed_fields(const Entry& a, const Entry& b) {
       if (a.size != b.size) f.push_back(Field::size);
     }
   }
-  if ((a.mode & 07777) != (b.mode & 07777) && a.type != FileType::symlink && b.type != FileType::symlink)
+  if ((a.mode & 07777) != (b.mode & 07777) && a.type != FileType::symlink &&
+      b.type != FileType::symlink)
     f.push_back(Field::mode);
   if (a.uid != b.uid) f.push_back(Field::uid);
   if (a.gid != b.gid) f.push_back(Field::gid);
-  if (a.type == b.type && a.type == FileType::symlink && a.target != b.target) f.push_back(Field::target);
+  if (a.type == b.type && a.type == FileType::symlink && a.target != b.target)
+    f.push_back(Field::target);
   if (a.xattrs != b.xattrs) f.push_back(Field::xattrs);
   if (a.type == b.type && (a.type == FileType::chardev || a.type == FileType::blockdev) &&
       (a.dev_major != b.dev_major || a.dev_minor != b.dev_minor))

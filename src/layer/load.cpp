@@ -27,9 +27,12 @@ struct Prefix {
 };
 
 constexpr Prefix prefixes[] = {
-    {"oci:", SourceForm::oci_layout},         {"oci-archive:", SourceForm::oci_archive},
-    {"docker-archive:", SourceForm::docker_archive}, {"rootfs:", SourceForm::rootfs_tar},
-    {"tar:", SourceForm::rootfs_tar},         {"dir:", SourceForm::directory},
+    {"oci:", SourceForm::oci_layout},
+    {"oci-archive:", SourceForm::oci_archive},
+    {"docker-archive:", SourceForm::docker_archive},
+    {"rootfs:", SourceForm::rootfs_tar},
+    {"tar:", SourceForm::rootfs_tar},
+    {"dir:", SourceForm::directory},
     {"manifest:", SourceForm::saved_manifest},
 };
 
@@ -41,8 +44,10 @@ bool is_hex64(std::string_view s) {
 }
 
 bool is_image_archive_member(std::string_view name) {
-  while (name.starts_with("./")) name.remove_prefix(2);
-  while (name.ends_with("/")) name.remove_suffix(1);
+  while (name.starts_with("./"))
+    name.remove_prefix(2);
+  while (name.ends_with("/"))
+    name.remove_suffix(1);
   if (name == "oci-layout" || name == "index.json" || name == "manifest.json" ||
       name == "repositories" || name == "blobs" || name.starts_with("blobs/"))
     return true;
@@ -51,13 +56,17 @@ bool is_image_archive_member(std::string_view name) {
   std::size_t slash = name.find('/');
   if (slash == std::string_view::npos) {
     std::string_view stem = name;
-    if (stem.ends_with(".json")) stem.remove_suffix(5);
-    else if (stem.ends_with(".tar")) stem.remove_suffix(4);
-    else return false;
+    if (stem.ends_with(".json"))
+      stem.remove_suffix(5);
+    else if (stem.ends_with(".tar"))
+      stem.remove_suffix(4);
+    else
+      return false;
     return is_hex64(stem);
   }
   std::string_view rest = name.substr(slash + 1);
-  return is_hex64(name.substr(0, slash)) && (rest == "layer.tar" || rest == "VERSION" || rest == "json");
+  return is_hex64(name.substr(0, slash)) &&
+         (rest == "layer.tar" || rest == "VERSION" || rest == "json");
 }
 
 std::uint64_t parse_octal(std::string_view field) {
@@ -93,7 +102,8 @@ Result<int> spool(ByteSource& src) {
     if (fd >= 0) ::unlink(tmpl.c_str());
   }
   if (fd < 0)
-    return fail(ErrorKind::io, src.name() + ": cannot create a temporary file in " + dir + ": " + std::strerror(errno));
+    return fail(ErrorKind::io, src.name() + ": cannot create a temporary file in " + dir + ": " +
+                                   std::strerror(errno));
   std::vector<std::uint8_t> buf(1024 * 1024);
   for (;;) {
     auto n = src.read(buf.data(), buf.size());
@@ -129,12 +139,13 @@ Result<Manifest> load_tar_stream(ByteSource& src, const std::string& source, Sou
 
 Result<Manifest> load_image_store(std::unique_ptr<BlobStore> store, SourceForm form,
                                   const std::string& source, const LoadOptions& options) {
-  Result<ImagePlan> plan = form == SourceForm::docker_archive
-                               ? read_docker_archive(std::move(store), options.image)
-                               : read_oci_image(std::move(store),
-                                                form == SourceForm::oci_layout ? SourceKind::oci_layout
-                                                                               : SourceKind::oci_archive,
-                                                options.image);
+  Result<ImagePlan> plan =
+      form == SourceForm::docker_archive
+          ? read_docker_archive(std::move(store), options.image)
+          : read_oci_image(std::move(store),
+                           form == SourceForm::oci_layout ? SourceKind::oci_layout
+                                                          : SourceKind::oci_archive,
+                           options.image);
   if (!plan) return fail(std::move(plan).error());
   return build_image_manifest(*plan, source, options.progress);
 }
@@ -151,9 +162,12 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
   if (head->empty()) return fail(ErrorKind::input, source + ": empty input (0 bytes)");
 
   if (form == SourceForm::auto_detect) {
-    if (looks_like_saved_manifest(*head)) form = SourceForm::saved_manifest;
-    else if (looks_like_image_archive(*head)) form = SourceForm::oci_archive; // refined below
-    else form = SourceForm::rootfs_tar;
+    if (looks_like_saved_manifest(*head))
+      form = SourceForm::saved_manifest;
+    else if (looks_like_image_archive(*head))
+      form = SourceForm::oci_archive; // refined below
+    else
+      form = SourceForm::rootfs_tar;
   }
   auto stream = std::make_unique<PrefixSource>(std::move(*head), std::move(*src));
 
@@ -177,7 +191,8 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
   stream.reset();
   auto store = open_tar_store(fd, source);
   if (!store) return fail(std::move(store).error());
-  if (form == SourceForm::oci_archive && !(*store)->exists("oci-layout") && (*store)->exists("manifest.json"))
+  if (form == SourceForm::oci_archive && !(*store)->exists("oci-layout") &&
+      (*store)->exists("manifest.json"))
     form = SourceForm::docker_archive;
   if (form == SourceForm::oci_archive && (*store)->exists("manifest.json"))
     form = SourceForm::docker_archive; // Docker 25+: both; reported as docker-archive
@@ -199,7 +214,8 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
   if (S_ISDIR(st.st_mode)) {
     bool layout = ::access((path + "/oci-layout").c_str(), F_OK) == 0;
     SourceForm form = spec.form;
-    if (form == SourceForm::auto_detect) form = layout ? SourceForm::oci_layout : SourceForm::directory;
+    if (form == SourceForm::auto_detect)
+      form = layout ? SourceForm::oci_layout : SourceForm::directory;
     if (form == SourceForm::oci_layout) {
       auto store = open_dir_store(path);
       if (!store) return fail(std::move(store).error());
@@ -207,14 +223,16 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
     }
     if (form != SourceForm::directory)
       return fail(ErrorKind::usage, escape_for_terminal(path) + ": is a directory, not a " +
-                                        std::string(spec.text.substr(0, spec.text.find(':'))) + " file");
+                                        std::string(spec.text.substr(0, spec.text.find(':'))) +
+                                        " file");
     DirReader reader(path);
     CDRIFT_TRY(reader.open());
     TreeBuilder builder(options.progress);
     CDRIFT_TRY(builder.apply(reader, -1, Whiteouts::literal));
     if (builder.size() <= 1)
-      return fail(ErrorKind::input, escape_for_terminal(path) +
-                                        ": empty directory: neither an OCI image layout nor a root filesystem");
+      return fail(ErrorKind::input,
+                  escape_for_terminal(path) +
+                      ": empty directory: neither an OCI image layout nor a root filesystem");
     return builder.finish(path, SourceKind::directory);
   }
   if (!S_ISREG(st.st_mode) && !S_ISFIFO(st.st_mode) && !S_ISCHR(st.st_mode))
@@ -222,7 +240,8 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
   if (spec.form == SourceForm::oci_layout || spec.form == SourceForm::directory)
     return fail(ErrorKind::usage, escape_for_terminal(path) + ": is a file, not a directory");
   int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
+  if (fd < 0)
+    return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
   auto src = std::make_unique<FdSource>(fd, escape_for_terminal(path), FdSource::Ownership::own);
   return load_stream(std::move(src), S_ISREG(st.st_mode) ? fd : -1, spec.form, path, side, options);
 }
@@ -353,11 +372,12 @@ Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source
                                             std::to_string(*lp.size) + " bytes, read " +
                                             std::to_string(info.size));
     if (!lp.digest.empty() && lp.digest != blob_actual)
-      return fail(ErrorKind::integrity, what + ": blob digest mismatch: expected " + lp.digest +
-                                            ", got " + blob_actual);
+      return fail(ErrorKind::integrity,
+                  what + ": blob digest mismatch: expected " + lp.digest + ", got " + blob_actual);
     if (lp.diff_id != diff_actual)
       return fail(ErrorKind::integrity, what + ": diff_id mismatch: config says " +
-                                            escape_for_terminal(lp.diff_id) + ", uncompressed layer is " + diff_actual);
+                                            escape_for_terminal(lp.diff_id) +
+                                            ", uncompressed layer is " + diff_actual);
     info.digest = blob_actual;
     info.diff_id = diff_actual;
     info.verified = true;
@@ -366,16 +386,19 @@ Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source
   }
   Manifest m = builder.finish(source, plan.kind);
   m.image = plan.info;
-  for (auto& w : plan.warnings) m.warnings.push_back(std::move(w));
+  for (auto& w : plan.warnings)
+    m.warnings.push_back(std::move(w));
   return m;
 }
 
 Result<Manifest> load_manifest(const SourceSpec& spec, Side side, const LoadOptions& options) {
   if (spec.location.empty())
-    return fail(ErrorKind::usage, "source \"" + escape_for_terminal(spec.text) + "\" names nothing");
+    return fail(ErrorKind::usage,
+                "source \"" + escape_for_terminal(spec.text) + "\" names nothing");
   if (spec.form == SourceForm::runtime) {
     if (!options.runtime)
-      return fail(ErrorKind::usage, escape_for_terminal(spec.text) + ": container runtimes are not available here");
+      return fail(ErrorKind::usage,
+                  escape_for_terminal(spec.text) + ": container runtimes are not available here");
     auto rs = options.runtime(spec, side);
     if (!rs) return fail(std::move(rs).error());
     return load_stream(std::move(rs->stream), -1, rs->form, rs->description, side, options);

@@ -17,9 +17,13 @@ constexpr std::string_view whiteout_prefix = ".wh.";
 constexpr std::string_view opaque_marker = ".wh..wh..opq";
 constexpr int max_symlink_hops = 40;
 
-std::string quoted(std::string_view raw) { return "\"" + escape_for_terminal(raw) + "\""; }
+std::string quoted(std::string_view raw) {
+  return "\"" + escape_for_terminal(raw) + "\"";
+}
 
-std::string child_prefix(const std::string& dir) { return dir == "/" ? "/" : dir + "/"; }
+std::string child_prefix(const std::string& dir) {
+  return dir == "/" ? "/" : dir + "/";
+}
 
 } // namespace
 
@@ -60,7 +64,8 @@ void TreeBuilder::remove_subtree(const std::string& dir, int below_layer, bool i
   }
   // Entries this layer already wrote below a hidden directory stay, whatever the
   // tar order; the directories above them become this layer's implicit parents.
-  for (const auto& path : survivors) ensure_parents(path, below_layer);
+  for (const auto& path : survivors)
+    ensure_parents(path, below_layer);
 }
 
 // Parent components that are symlinks inside the tree are followed inside the tree
@@ -85,8 +90,8 @@ Result<std::string> TreeBuilder::resolve_parent(const std::string& path, const s
       if (e.type != FileType::symlink)
         return fail(ErrorKind::input, what + ": entry " + quoted(path) + " lies below " +
                                           quoted(prefix) + ", which is not a directory");
-      std::string base = e.target.starts_with("/") ? e.target
-                                                    : std::string(parent_path(prefix)) + "/" + e.target;
+      std::string base =
+          e.target.starts_with("/") ? e.target : std::string(parent_path(prefix)) + "/" + e.target;
       // Clamp ".." at the root instead of rejecting: the link is data, not an escape.
       std::string clamped;
       {
@@ -104,7 +109,8 @@ Result<std::string> TreeBuilder::resolve_parent(const std::string& path, const s
           }
           i = j + 1;
         }
-        for (auto p : parts) clamped += "/" + std::string(p);
+        for (auto p : parts)
+          clamped += "/" + std::string(p);
         if (clamped.empty()) clamped = "/";
       }
       current = (clamped == "/" ? "" : clamped) + current.substr(slash);
@@ -113,9 +119,9 @@ Result<std::string> TreeBuilder::resolve_parent(const std::string& path, const s
     }
     if (!restarted) return current;
   }
-  return fail(ErrorKind::input,
-              what + ": entry " + quoted(path) + " lies below a symlink loop (more than " +
-                  std::to_string(max_symlink_hops) + " links)");
+  return fail(ErrorKind::input, what + ": entry " + quoted(path) +
+                                    " lies below a symlink loop (more than " +
+                                    std::to_string(max_symlink_hops) + " links)");
 }
 
 void TreeBuilder::ensure_parents(const std::string& path, int layer) {
@@ -164,8 +170,8 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
     if (!more) return fail(std::move(more).error());
     if (!*more) break;
     if (offset < 0 || static_cast<std::uint64_t>(offset) < total)
-      return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
-                                        " has overlapping data blocks");
+      return fail(ErrorKind::input,
+                  members.name() + ": entry " + quoted(m.name) + " has overlapping data blocks");
     // Sparse members: the holes read as zeros.
     while (total < static_cast<std::uint64_t>(offset)) {
       if (m_zeros.empty()) m_zeros.resize(64 * 1024);
@@ -178,7 +184,8 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
   }
   while (total < m.size) { // trailing hole of a sparse file
     if (m_zeros.empty()) m_zeros.resize(64 * 1024);
-    consume(m_zeros.data(), static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), m.size - total)));
+    consume(m_zeros.data(),
+            static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), m.size - total)));
   }
   e.size = total;
   e.sha256 = hash.finish();

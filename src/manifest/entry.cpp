@@ -18,12 +18,14 @@ constexpr std::array<std::string_view, 7> file_type_names = {
     "file", "dir", "symlink", "chardev", "blockdev", "fifo", "socket"};
 
 constexpr std::array<std::string_view, 11> content_class_names = {
-    "none",   "empty",       "elf_executable", "elf_shared", "elf_relocatable", "script",
-    "private_key", "certificate", "archive",   "text",       "binary"};
+    "none",        "empty",       "elf_executable", "elf_shared", "elf_relocatable", "script",
+    "private_key", "certificate", "archive",        "text",       "binary"};
 
 } // namespace
 
-std::string_view to_string(FileType t) { return file_type_names[static_cast<std::size_t>(t)]; }
+std::string_view to_string(FileType t) {
+  return file_type_names[static_cast<std::size_t>(t)];
+}
 
 std::optional<FileType> parse_file_type(std::string_view s) {
   return parse_named<FileType>(file_type_names, s);

@@ -63,7 +63,8 @@ json entry_to_json(const Entry& e) {
   if (e.layer >= 0) j["layer"] = e.layer;
   if (!e.xattrs.empty()) {
     json x = json::object();
-    for (const auto& a : e.xattrs) x[utf8_lossy(a.name)] = base64_encode(a.value);
+    for (const auto& a : e.xattrs)
+      x[utf8_lossy(a.name)] = base64_encode(a.value);
     j["xattrs"] = std::move(x);
   }
   if (e.content_class != ContentClass::none) j["class"] = to_string(e.content_class);
@@ -77,7 +78,8 @@ Result<Entry> entry_from_json(const json& j, const std::string& where) {
   auto path = get_bytes(j, "path", where, true);
   if (!path) return fail(std::move(path).error());
   if (path->empty() || (*path)[0] != '/')
-    return fail(ErrorKind::input, where + ": path \"" + escape_for_terminal(*path) + "\" is not absolute");
+    return fail(ErrorKind::input,
+                where + ": path \"" + escape_for_terminal(*path) + "\" is not absolute");
   e.path = std::move(*path);
   auto type = j.find("type");
   if (type == j.end() || !type->is_string() || !parse_file_type(type->get<std::string>()))
@@ -134,10 +136,12 @@ Result<Entry> entry_from_json(const json& j, const std::string& where) {
     for (auto x = it->begin(); x != it->end(); ++x) {
       std::string value;
       if (!x.value().is_string() || !base64_decode(x.value().get<std::string>(), value))
-        return fail(ErrorKind::input, where + ": xattr \"" + escape_for_terminal(x.key()) + "\" is not base64");
+        return fail(ErrorKind::input,
+                    where + ": xattr \"" + escape_for_terminal(x.key()) + "\" is not base64");
       e.xattrs.push_back(Xattr{x.key(), std::move(value)});
     }
-    std::sort(e.xattrs.begin(), e.xattrs.end(), [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
+    std::sort(e.xattrs.begin(), e.xattrs.end(),
+              [](const Xattr& a, const Xattr& b) { return a.name < b.name; });
   }
   if (auto it = j.find("class"); it != j.end()) {
     if (!it->is_string() || !parse_content_class(it->get<std::string>()))
@@ -158,7 +162,8 @@ json image_info_to_json(const ImageInfo& info) {
   auto put_list = [&](const char* k, const std::vector<std::string>& v) {
     if (v.empty()) return;
     json a = json::array();
-    for (const auto& s : v) a.push_back(utf8_lossy(s));
+    for (const auto& s : v)
+      a.push_back(utf8_lossy(s));
     j[k] = std::move(a);
   };
   put("reference", info.reference);
@@ -257,7 +262,8 @@ void write_manifest_jsonl(const Manifest& m, const std::function<void(std::strin
 
 bool looks_like_saved_manifest(std::string_view head) {
   std::size_t i = 0;
-  while (i < head.size() && (head[i] == ' ' || head[i] == '\t')) ++i;
+  while (i < head.size() && (head[i] == ' ' || head[i] == '\t'))
+    ++i;
   return head.substr(i).starts_with("{\"cdrift_manifest\"");
 }
 

@@ -11,7 +11,9 @@ constexpr std::array<std::string_view, 8> source_kind_names = {
     "directory",  "container_export", "saved_manifest", "runtime"};
 }
 
-std::string_view to_string(SourceKind k) { return source_kind_names[static_cast<std::size_t>(k)]; }
+std::string_view to_string(SourceKind k) {
+  return source_kind_names[static_cast<std::size_t>(k)];
+}
 
 std::optional<SourceKind> parse_source_kind(std::string_view s) {
   for (std::size_t i = 0; i < source_kind_names.size(); ++i)

@@ -21,13 +21,20 @@ std::string mtree_escape(std::string_view path) {
 
 static std::string_view mtree_type(FileType t) {
   switch (t) {
-  case FileType::file: return "file";
-  case FileType::dir: return "dir";
-  case FileType::symlink: return "link";
-  case FileType::chardev: return "char";
-  case FileType::blockdev: return "block";
-  case FileType::fifo: return "fifo";
-  case FileType::socket: return "socket";
+  case FileType::file:
+    return "file";
+  case FileType::dir:
+    return "dir";
+  case FileType::symlink:
+    return "link";
+  case FileType::chardev:
+    return "char";
+  case FileType::blockdev:
+    return "block";
+  case FileType::fifo:
+    return "fifo";
+  case FileType::socket:
+    return "socket";
   }
   return "file";
 }

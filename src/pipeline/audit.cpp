@@ -24,8 +24,7 @@ Result<RulePack> load_rules(const std::vector<std::string>& extra_dirs,
 
 Result<std::pair<Manifest, Manifest>> load_pair(const SourceSpec& left, Side left_side,
                                                 const SourceSpec& right, Side right_side,
-                                                const LoadOptions& options,
-                                                Progress* left_progress,
+                                                const LoadOptions& options, Progress* left_progress,
                                                 Progress* right_progress) {
   std::optional<Result<Manifest>> a;
   LoadOptions left_options = options;
@@ -92,8 +91,8 @@ Result<AuditOutcome> run_audit(const AuditRequest& request) {
   }
   auto& [image, container] = loaded;
   DiffResult diff = diff_manifests(image, container);
-  out.report = classify_diff(image, container, std::move(diff), out.rules,
-                             request.container_info, request.classify);
+  out.report = classify_diff(image, container, std::move(diff), out.rules, request.container_info,
+                             request.classify);
   apply_suppressions(out.report, baseline ? &*baseline : nullptr, ignores, request.today);
   out.image = std::move(image);
   return out;

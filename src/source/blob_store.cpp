@@ -28,7 +28,8 @@ Result<std::string> clean_store_name(std::string_view raw, const std::string& st
   if (!cleaned)
     return fail(ErrorKind::input, store + ": " + what + " \"" + escape_for_terminal(raw) +
                                       "\" points outside the archive");
-  if (*cleaned == "/") return fail(ErrorKind::input, store + ": " + what + " names the archive root");
+  if (*cleaned == "/")
+    return fail(ErrorKind::input, store + ": " + what + " names the archive root");
   return cleaned->substr(1);
 }
 
@@ -52,7 +53,8 @@ public:
     int owned = -1;
     while (true) {
       std::size_t slash = rel.find('/', pos);
-      std::string part = rel.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
+      std::string part =
+          rel.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
       bool last = slash == std::string::npos;
       int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? 0 : O_DIRECTORY);
       int next = ::openat(fd, part.c_str(), flags);
@@ -62,17 +64,20 @@ public:
         if (err == ENOENT)
           return fail(ErrorKind::input, m_name + ": missing " + escape_for_terminal(rel));
         if (err == ELOOP)
-          return fail(ErrorKind::input, m_name + ": " + escape_for_terminal(rel) + " is a symlink; refusing to follow it");
-        return fail(ErrorKind::input, m_name + ": cannot open " + escape_for_terminal(rel) + ": " + std::strerror(err));
+          return fail(ErrorKind::input, m_name + ": " + escape_for_terminal(rel) +
+                                            " is a symlink; refusing to follow it");
+        return fail(ErrorKind::input, m_name + ": cannot open " + escape_for_terminal(rel) + ": " +
+                                          std::strerror(err));
       }
       if (last) {
         struct stat st;
         if (::fstat(next, &st) != 0 || !S_ISREG(st.st_mode)) {
           ::close(next);
-          return fail(ErrorKind::input, m_name + ": " + escape_for_terminal(rel) + " is not a regular file");
+          return fail(ErrorKind::input,
+                      m_name + ": " + escape_for_terminal(rel) + " is not a regular file");
         }
-        return std::unique_ptr<ByteSource>(std::make_unique<FdSource>(
-            next, m_name + ": " + rel, FdSource::Ownership::own));
+        return std::unique_ptr<ByteSource>(
+            std::make_unique<FdSource>(next, m_name + ": " + rel, FdSource::Ownership::own));
       }
       fd = owned = next;
       pos = slash + 1;
@@ -126,7 +131,8 @@ public:
           break;
         }
         if (static_cast<std::uint64_t>(offset) != m_pos)
-          return fail(ErrorKind::input, m_name + ": sparse archive members are not supported for image blobs");
+          return fail(ErrorKind::input,
+                      m_name + ": sparse archive members are not supported for image blobs");
       }
       std::size_t n = std::min(cap - got, m_avail);
       std::memcpy(buf + got, m_block, n);
@@ -201,17 +207,20 @@ public:
       const MemberInfo& info = it->second;
       if (info.is_hardlink || info.type == FileType::symlink) {
         if (info.link.empty())
-          return fail(ErrorKind::input, m_name + ": member " + escape_for_terminal(current) + " links outside the archive");
+          return fail(ErrorKind::input, m_name + ": member " + escape_for_terminal(current) +
+                                            " links outside the archive");
         current = info.link;
         continue;
       }
       if (info.type != FileType::file)
-        return fail(ErrorKind::input, m_name + ": member " + escape_for_terminal(current) + " is not a regular file");
+        return fail(ErrorKind::input,
+                    m_name + ": member " + escape_for_terminal(current) + " is not a regular file");
       auto src = std::make_unique<TarMemberSource>(m_fd, current, m_name + ": " + rel);
       CDRIFT_TRY(src->open());
       return std::unique_ptr<ByteSource>(std::move(src));
     }
-    return fail(ErrorKind::input, m_name + ": member " + escape_for_terminal(rel) + " is part of a link loop");
+    return fail(ErrorKind::input,
+                m_name + ": member " + escape_for_terminal(rel) + " is part of a link loop");
   }
 
   const std::string& name() const override { return m_name; }
@@ -226,7 +235,8 @@ private:
 
 Result<std::unique_ptr<BlobStore>> open_dir_store(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(ErrorKind::input, dir + ": cannot open directory: " + std::strerror(errno));
+  if (fd < 0)
+    return fail(ErrorKind::input, dir + ": cannot open directory: " + std::strerror(errno));
   return std::unique_ptr<BlobStore>(std::make_unique<DirStore>(fd, dir));
 }
 

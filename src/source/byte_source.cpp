@@ -35,8 +35,8 @@ Result<std::size_t> FdSource::read(std::uint8_t* buf, std::size_t cap) {
     cap = static_cast<std::size_t>(std::min<std::uint64_t>(cap, m_remaining));
   }
   for (;;) {
-    ssize_t n = m_seekable ? ::pread(m_fd, buf, cap, static_cast<off_t>(m_offset))
-                           : ::read(m_fd, buf, cap);
+    ssize_t n =
+        m_seekable ? ::pread(m_fd, buf, cap, static_cast<off_t>(m_offset)) : ::read(m_fd, buf, cap);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::input, m_name + ": read failed: " + std::strerror(errno));

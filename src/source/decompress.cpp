@@ -1,10 +1,9 @@
 #include "cdrift/source/decompress.hpp"
 
-#include <isa-l/igzip_lib.h>
-#include <zstd.h>
-
 #include <cstring>
+#include <isa-l/igzip_lib.h>
 #include <vector>
+#include <zstd.h>
 
 namespace cdrift {
 
@@ -63,7 +62,8 @@ public:
         }
         if (m_state.avail_in == 0) continue;
         if (m_state.next_in[0] != 0x1f)
-          return fail(ErrorKind::input, m_name + ": unexpected data after the end of the gzip stream");
+          return fail(ErrorKind::input,
+                      m_name + ": unexpected data after the end of the gzip stream");
         auto* next = m_state.next_in;
         auto avail = m_state.avail_in;
         reset_member();
@@ -73,7 +73,8 @@ public:
       m_state.next_out = buf;
       m_state.avail_out = static_cast<std::uint32_t>(std::min<std::size_t>(cap, 1u << 30));
       int ret = isal_inflate(&m_state);
-      if (ret < 0) return fail(ErrorKind::input, m_name + ": corrupt gzip data (" + describe(ret) + ")");
+      if (ret < 0)
+        return fail(ErrorKind::input, m_name + ": corrupt gzip data (" + describe(ret) + ")");
       std::size_t produced = static_cast<std::size_t>(m_state.next_out - buf);
       if (produced > 0) return produced;
       if (m_state.block_state != ISAL_BLOCK_FINISH && m_state.avail_in == 0 && m_in.m_eof)
@@ -89,13 +90,20 @@ private:
 
   static std::string describe(int ret) {
     switch (ret) {
-    case ISAL_INCORRECT_CHECKSUM: return "CRC or length check failed";
-    case ISAL_INVALID_WRAPPER: return "invalid gzip header";
-    case ISAL_UNSUPPORTED_METHOD: return "unsupported compression method";
-    case ISAL_INVALID_BLOCK: return "invalid deflate block";
-    case ISAL_INVALID_SYMBOL: return "invalid deflate symbol";
-    case ISAL_INVALID_LOOKBACK: return "invalid back-reference distance";
-    default: return "inflate error " + std::to_string(ret);
+    case ISAL_INCORRECT_CHECKSUM:
+      return "CRC or length check failed";
+    case ISAL_INVALID_WRAPPER:
+      return "invalid gzip header";
+    case ISAL_UNSUPPORTED_METHOD:
+      return "unsupported compression method";
+    case ISAL_INVALID_BLOCK:
+      return "invalid deflate block";
+    case ISAL_INVALID_SYMBOL:
+      return "invalid deflate symbol";
+    case ISAL_INVALID_LOOKBACK:
+      return "invalid back-reference distance";
+    default:
+      return "inflate error " + std::to_string(ret);
     }
   }
 
@@ -154,7 +162,9 @@ Compression detect_compression(std::string_view h) {
   if (h.size() >= 2 && at(0) == 0x1f && at(1) == 0x8b) return Compression::gzip;
   if (h.size() >= 4 && at(0) == 0x28 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd)
     return Compression::zstd;
-  if (h.size() >= 6 && h.substr(0, 6) == std::string_view("\xfd" "7zXZ\0", 6))
+  if (h.size() >= 6 && h.substr(0, 6) == std::string_view("\xfd"
+                                                          "7zXZ\0",
+                                                          6))
     return Compression::unsupported;
   if (h.size() >= 3 && h.substr(0, 3) == "BZh") return Compression::unsupported;
   return Compression::none;
@@ -162,10 +172,14 @@ Compression detect_compression(std::string_view h) {
 
 std::string_view to_string(Compression c) {
   switch (c) {
-  case Compression::none: return "none";
-  case Compression::gzip: return "gzip";
-  case Compression::zstd: return "zstd";
-  case Compression::unsupported: return "unsupported";
+  case Compression::none:
+    return "none";
+  case Compression::gzip:
+    return "gzip";
+  case Compression::zstd:
+    return "zstd";
+  case Compression::unsupported:
+    return "unsupported";
   }
   return "unsupported";
 }
@@ -181,11 +195,16 @@ Result<std::unique_ptr<ByteSource>> open_decompressed(std::unique_ptr<ByteSource
   std::string name = inner->name();
   std::unique_ptr<ByteSource> replay = std::make_unique<PrefixSource>(head, std::move(inner));
   switch (c) {
-  case Compression::gzip: return std::unique_ptr<ByteSource>(new GzipSource(std::move(replay)));
-  case Compression::zstd: return std::unique_ptr<ByteSource>(new ZstdSource(std::move(replay)));
+  case Compression::gzip:
+    return std::unique_ptr<ByteSource>(new GzipSource(std::move(replay)));
+  case Compression::zstd:
+    return std::unique_ptr<ByteSource>(new ZstdSource(std::move(replay)));
   case Compression::unsupported:
-    return fail(ErrorKind::input, name + ": compressed with xz or bzip2, which image layers do not use; decompress it first");
-  case Compression::none: break;
+    return fail(
+        ErrorKind::input,
+        name + ": compressed with xz or bzip2, which image layers do not use; decompress it first");
+  case Compression::none:
+    break;
   }
   return replay;
 }

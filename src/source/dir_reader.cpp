@@ -52,7 +52,8 @@ DirReader::DirReader(std::string root) : m_root(std::move(root)) {}
 
 DirReader::~DirReader() {
   close_file();
-  for (auto& l : m_stack) ::close(l.fd);
+  for (auto& l : m_stack)
+    ::close(l.fd);
 }
 
 void DirReader::close_file() {
@@ -72,7 +73,9 @@ Status DirReader::push_dir(int fd, std::string path) {
   if (!d) {
     if (dup_fd >= 0) ::close(dup_fd);
     ::close(fd);
-    return fail(ErrorKind::input, m_root + ": cannot list " + escape_for_terminal(path.empty() ? "/" : path) + ": " + std::strerror(errno));
+    return fail(ErrorKind::input, m_root + ": cannot list " +
+                                      escape_for_terminal(path.empty() ? "/" : path) + ": " +
+                                      std::strerror(errno));
   }
   Level level;
   level.fd = fd;
@@ -90,7 +93,8 @@ Status DirReader::push_dir(int fd, std::string path) {
 
 Status DirReader::open() {
   int fd = ::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0) return fail(ErrorKind::input, m_root + ": cannot open directory: " + std::strerror(errno));
+  if (fd < 0)
+    return fail(ErrorKind::input, m_root + ": cannot open directory: " + std::strerror(errno));
   m_buffer.resize(1024 * 1024);
   return push_dir(fd, "");
 }
@@ -124,7 +128,8 @@ Result<bool> DirReader::next(Member& out) {
     struct stat st;
     if (::fstatat(top.fd, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue; // removed while we walked
-      return fail(ErrorKind::input, m_root + ": cannot stat " + escape_for_terminal(rel) + ": " + std::strerror(errno));
+      return fail(ErrorKind::input, m_root + ": cannot stat " + escape_for_terminal(rel) + ": " +
+                                        std::strerror(errno));
     }
     out.name = rel;
     out.type = type_of(st.st_mode);
@@ -135,7 +140,9 @@ Result<bool> DirReader::next(Member& out) {
     if (out.type == FileType::symlink) {
       std::string target(4096, '\0');
       ssize_t n = ::readlinkat(top.fd, entry.c_str(), target.data(), target.size());
-      if (n < 0) return fail(ErrorKind::input, m_root + ": cannot read link " + escape_for_terminal(rel) + ": " + std::strerror(errno));
+      if (n < 0)
+        return fail(ErrorKind::input, m_root + ": cannot read link " + escape_for_terminal(rel) +
+                                          ": " + std::strerror(errno));
       target.resize(static_cast<std::size_t>(n));
       out.link_name = std::move(target);
     } else if (out.type == FileType::chardev || out.type == FileType::blockdev) {
@@ -143,18 +150,23 @@ Result<bool> DirReader::next(Member& out) {
       out.dev_minor = minor(st.st_rdev);
     } else if (out.type == FileType::dir) {
       int fd = ::openat(top.fd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0) return fail(ErrorKind::input, m_root + ": cannot open " + escape_for_terminal(rel) + ": " + std::strerror(errno));
+      if (fd < 0)
+        return fail(ErrorKind::input, m_root + ": cannot open " + escape_for_terminal(rel) + ": " +
+                                          std::strerror(errno));
       out.xattrs = read_xattrs(fd);
       CDRIFT_TRY(push_dir(fd, rel)); // `top` is invalid after this
     } else if (out.type == FileType::file) {
       // O_NOFOLLOW|O_NONBLOCK: a file swapped for a link or a FIFO mid-walk fails
       // instead of leading us elsewhere or blocking.
       int fd = ::openat(top.fd, entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0) return fail(ErrorKind::input, m_root + ": cannot open " + escape_for_terminal(rel) + ": " + std::strerror(errno));
+      if (fd < 0)
+        return fail(ErrorKind::input, m_root + ": cannot open " + escape_for_terminal(rel) + ": " +
+                                          std::strerror(errno));
       struct stat fst;
       if (::fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
         ::close(fd);
-        return fail(ErrorKind::input, m_root + ": " + escape_for_terminal(rel) + " changed type while being read");
+        return fail(ErrorKind::input,
+                    m_root + ": " + escape_for_terminal(rel) + " changed type while being read");
       }
       out.size = static_cast<std::uint64_t>(fst.st_size);
       out.xattrs = read_xattrs(fd);

@@ -1,5 +1,4 @@
 #include "cdrift/source/image.hpp"
-
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/json.hpp"
 
@@ -74,7 +73,8 @@ Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
     info.cmd = list(*c, "Cmd");
     info.env = list(*c, "Env");
     if (auto v = c->find("Volumes"); v != c->end() && v->is_object())
-      for (auto it = v->begin(); it != v->end(); ++it) info.volumes.push_back(it.key());
+      for (auto it = v->begin(); it != v->end(); ++it)
+        info.volumes.push_back(it.key());
   }
   if (auto h = config->find("history"); h != config->end() && h->is_array())
     for (const auto& step : *h) {
@@ -86,7 +86,8 @@ Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
       info.history.push_back(std::move(hs));
     }
   std::vector<std::string> diff_ids;
-  if (auto r = config->find("rootfs"); r != config->end() && r->is_object()) diff_ids = list(*r, "diff_ids");
+  if (auto r = config->find("rootfs"); r != config->end() && r->is_object())
+    diff_ids = list(*r, "diff_ids");
   auto tags = list(image, "RepoTags");
   if (!tags.empty()) info.reference = tags.front();
 
@@ -94,14 +95,16 @@ Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
   if (layers == image.end() || !layers->is_array())
     return fail(ErrorKind::input, s.name() + ": manifest.json has no Layers array");
   if (layers->size() != diff_ids.size())
-    return fail(ErrorKind::integrity, s.name() + ": manifest.json lists " + std::to_string(layers->size()) +
+    return fail(ErrorKind::integrity, s.name() + ": manifest.json lists " +
+                                          std::to_string(layers->size()) +
                                           " layers but the config's rootfs.diff_ids has " +
                                           std::to_string(diff_ids.size()));
   for (std::size_t i = 0; i < layers->size(); ++i) {
     if (!(*layers)[i].is_string())
-      return fail(ErrorKind::input, s.name() + ": manifest.json Layers[" + std::to_string(i) + "] is not a string");
-    auto member = clean_store_name((*layers)[i].get<std::string>(), s.name(),
-                                   "layer " + std::to_string(i));
+      return fail(ErrorKind::input,
+                  s.name() + ": manifest.json Layers[" + std::to_string(i) + "] is not a string");
+    auto member =
+        clean_store_name((*layers)[i].get<std::string>(), s.name(), "layer " + std::to_string(i));
     if (!member) return fail(std::move(member).error());
     if (!s.exists(*member))
       return fail(ErrorKind::input, s.name() + ": layer " + std::to_string(i) + " member " +

@@ -1,12 +1,10 @@
 #include "cdrift/source/image.hpp"
-
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/json.hpp"
 
-#include <sys/utsname.h>
-
 #include <algorithm>
 #include <set>
+#include <sys/utsname.h>
 
 namespace cdrift {
 
@@ -56,8 +54,8 @@ Result<Descriptor> parse_descriptor(const json& j, const std::string& where) {
   auto size = j.find("size");
   if (d.digest.empty()) return fail(ErrorKind::input, where + ": descriptor has no digest");
   if (size == j.end() || !size->is_number_unsigned())
-    return fail(ErrorKind::input, where + ": descriptor " + escape_for_terminal(d.digest) +
-                                      " has no valid size");
+    return fail(ErrorKind::input,
+                where + ": descriptor " + escape_for_terminal(d.digest) + " has no valid size");
   d.size = size->get<std::uint64_t>();
   if (auto p = j.find("platform"); p != j.end() && p->is_object()) {
     d.platform = str_field(*p, "os") + "/" + str_field(*p, "architecture");
@@ -83,8 +81,8 @@ Result<json> read_verified(BlobStore& store, const Descriptor& d, const std::str
   if (!text) return fail(std::move(text).error());
   if (text->size() != d.size)
     return fail(ErrorKind::integrity, store.name() + ": " + what + " " + d.digest + " has " +
-                                          std::to_string(text->size()) + " bytes, descriptor says " +
-                                          std::to_string(d.size));
+                                          std::to_string(text->size()) +
+                                          " bytes, descriptor says " + std::to_string(d.size));
   std::string actual = "sha256:" + to_hex(sha256_of(*text));
   if (actual != d.digest)
     return fail(ErrorKind::integrity, store.name() + ": " + what + " digest mismatch: expected " +
@@ -126,28 +124,34 @@ Result<Descriptor> select_manifest(BlobStore& store, const json& index, const st
   }
   if (chosen.empty()) {
     std::set<std::string> platforms;
-    for (const auto& d : candidates) platforms.insert(d.platform.empty() ? "(none)" : d.platform);
+    for (const auto& d : candidates)
+      platforms.insert(d.platform.empty() ? "(none)" : d.platform);
     std::string list;
-    for (const auto& p : platforms) list += (list.empty() ? "" : ", ") + p;
+    for (const auto& p : platforms)
+      list += (list.empty() ? "" : ", ") + p;
     return fail(ErrorKind::usage, where + ": no manifest for platform " + want +
                                       "; available: " + list + " (choose one with --platform)");
   }
   if (chosen.size() > 1) {
     std::string refs;
-    for (const auto& d : chosen) refs += (refs.empty() ? "" : ", ") + (d.ref_name.empty() ? d.digest : d.ref_name);
+    for (const auto& d : chosen)
+      refs += (refs.empty() ? "" : ", ") + (d.ref_name.empty() ? d.digest : d.ref_name);
     return fail(ErrorKind::usage, where + ": holds several images (" + refs +
                                       "); audit one at a time by giving a layout with one image");
   }
   Descriptor d = chosen.front();
   if (index_types.count(d.media_type)) {
     if (depth >= max_index_depth)
-      return fail(ErrorKind::input, where + ": image indexes nested deeper than " + std::to_string(max_index_depth));
+      return fail(ErrorKind::input,
+                  where + ": image indexes nested deeper than " + std::to_string(max_index_depth));
     auto nested = read_verified(store, d, "image index");
     if (!nested) return fail(std::move(nested).error());
-    return select_manifest(store, *nested, store.name() + ": index " + d.digest, options, depth + 1);
+    return select_manifest(store, *nested, store.name() + ": index " + d.digest, options,
+                           depth + 1);
   }
   if (!d.media_type.empty() && !manifest_types.count(d.media_type))
-    return fail(ErrorKind::input, where + ": unsupported manifest media type " + escape_for_terminal(d.media_type));
+    return fail(ErrorKind::input,
+                where + ": unsupported manifest media type " + escape_for_terminal(d.media_type));
   return d;
 }
 
@@ -163,7 +167,8 @@ void read_config(const json& config, ImageInfo& info) {
     info.cmd = str_list(*c, "Cmd");
     info.env = str_list(*c, "Env");
     if (auto v = c->find("Volumes"); v != c->end() && v->is_object())
-      for (auto it = v->begin(); it != v->end(); ++it) info.volumes.push_back(it.key());
+      for (auto it = v->begin(); it != v->end(); ++it)
+        info.volumes.push_back(it.key());
   }
   if (auto h = config.find("history"); h != config.end() && h->is_array())
     for (const auto& step : *h) {
@@ -183,12 +188,18 @@ std::string host_platform() {
   std::string arch = "amd64";
   if (uname(&u) == 0) {
     std::string m = u.machine;
-    if (m == "x86_64") arch = "amd64";
-    else if (m == "aarch64" || m == "arm64") arch = "arm64";
-    else if (m.starts_with("armv7")) arch = "arm/v7";
-    else if (m.starts_with("armv6")) arch = "arm/v6";
-    else if (m == "i686" || m == "i386") arch = "386";
-    else arch = m; // ppc64le, s390x, riscv64 share their names
+    if (m == "x86_64")
+      arch = "amd64";
+    else if (m == "aarch64" || m == "arm64")
+      arch = "arm64";
+    else if (m.starts_with("armv7"))
+      arch = "arm/v7";
+    else if (m.starts_with("armv6"))
+      arch = "arm/v6";
+    else if (m == "i686" || m == "i386")
+      arch = "386";
+    else
+      arch = m; // ppc64le, s390x, riscv64 share their names
   }
   return "linux/" + arch;
 }
@@ -197,7 +208,8 @@ Result<std::string> blob_path(const std::string& digest, const std::string& stor
   Sha256Digest d;
   if (!digest.starts_with("sha256:") || !parse_sha256_hex(std::string_view(digest).substr(7), d))
     return fail(ErrorKind::input, store + ": unsupported or malformed digest \"" +
-                                      escape_for_terminal(digest) + "\" (only sha256 is supported)");
+                                      escape_for_terminal(digest) +
+                                      "\" (only sha256 is supported)");
   return "blobs/sha256/" + to_hex(d);
 }
 
@@ -210,7 +222,8 @@ static Status plan_from_manifest(ImagePlan& plan, const Descriptor& md) {
   plan.info.manifest_digest = md.digest;
   if (!md.ref_name.empty()) plan.info.reference = md.ref_name;
   auto cfg = manifest->find("config");
-  if (cfg == manifest->end()) return fail(ErrorKind::input, store.name() + ": manifest " + md.digest + " has no config");
+  if (cfg == manifest->end())
+    return fail(ErrorKind::input, store.name() + ": manifest " + md.digest + " has no config");
   auto cd = parse_descriptor(*cfg, store.name() + ": manifest config");
   if (!cd) return fail(std::move(cd).error());
   auto config = read_verified(store, *cd, "config");
@@ -218,12 +231,15 @@ static Status plan_from_manifest(ImagePlan& plan, const Descriptor& md) {
   plan.info.config_digest = cd->digest;
   read_config(*config, plan.info);
   std::vector<std::string> diff_ids;
-  if (auto r = config->find("rootfs"); r != config->end() && r->is_object()) diff_ids = str_list(*r, "diff_ids");
+  if (auto r = config->find("rootfs"); r != config->end() && r->is_object())
+    diff_ids = str_list(*r, "diff_ids");
   auto layers = manifest->find("layers");
   if (layers == manifest->end() || !layers->is_array())
-    return fail(ErrorKind::input, store.name() + ": manifest " + md.digest + " has no layers array");
+    return fail(ErrorKind::input,
+                store.name() + ": manifest " + md.digest + " has no layers array");
   if (layers->size() != diff_ids.size())
-    return fail(ErrorKind::integrity, store.name() + ": manifest lists " + std::to_string(layers->size()) +
+    return fail(ErrorKind::integrity, store.name() + ": manifest lists " +
+                                          std::to_string(layers->size()) +
                                           " layers but the config's rootfs.diff_ids has " +
                                           std::to_string(diff_ids.size()));
   for (std::size_t i = 0; i < layers->size(); ++i) {
@@ -236,7 +252,8 @@ static Status plan_from_manifest(ImagePlan& plan, const Descriptor& md) {
                                         ld->digest + " is missing");
     if (ld->media_type.find("tar") == std::string::npos && !ld->media_type.empty())
       return fail(ErrorKind::input, store.name() + ": layer " + std::to_string(i) +
-                                        " has unsupported media type " + escape_for_terminal(ld->media_type));
+                                        " has unsupported media type " +
+                                        escape_for_terminal(ld->media_type));
     LayerPlan lp;
     lp.member = *path;
     lp.digest = ld->digest;
@@ -266,7 +283,8 @@ Result<ImagePlan> read_oci_image(std::unique_ptr<BlobStore> store, SourceKind ki
   if (!index_text) return fail(std::move(index_text).error());
   auto index = parse_json_document(*index_text, s.name() + ": index.json");
   if (!index) return fail(std::move(index).error());
-  if (!index->is_object()) return fail(ErrorKind::input, s.name() + ": index.json is not an object");
+  if (!index->is_object())
+    return fail(ErrorKind::input, s.name() + ": index.json is not an object");
   auto md = select_manifest(s, *index, s.name() + ": index.json", options, 0);
   if (!md) return fail(std::move(md).error());
   CDRIFT_TRY(plan_from_manifest(plan, *md));

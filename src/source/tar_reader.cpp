@@ -2,10 +2,9 @@
 
 #include "cdrift/util/escape.hpp"
 
+#include <algorithm>
 #include <archive.h>
 #include <archive_entry.h>
-
-#include <algorithm>
 
 namespace cdrift {
 
@@ -69,13 +68,20 @@ Status TarReader::open() {
 
 static FileType file_type_of(mode_t type) {
   switch (type) {
-  case AE_IFDIR: return FileType::dir;
-  case AE_IFLNK: return FileType::symlink;
-  case AE_IFCHR: return FileType::chardev;
-  case AE_IFBLK: return FileType::blockdev;
-  case AE_IFIFO: return FileType::fifo;
-  case AE_IFSOCK: return FileType::socket;
-  default: return FileType::file;
+  case AE_IFDIR:
+    return FileType::dir;
+  case AE_IFLNK:
+    return FileType::symlink;
+  case AE_IFCHR:
+    return FileType::chardev;
+  case AE_IFBLK:
+    return FileType::blockdev;
+  case AE_IFIFO:
+    return FileType::fifo;
+  case AE_IFSOCK:
+    return FileType::socket;
+  default:
+    return FileType::file;
   }
 }
 
@@ -84,14 +90,14 @@ Result<bool> TarReader::next(Member& out) {
   int r = archive_read_next_header(m_archive.get(), &e);
   if (r == ARCHIVE_EOF) return false;
   if (r == ARCHIVE_FATAL || r == ARCHIVE_RETRY) {
-    if (m_members == 0 && !m_source_error)
-      return fail(archive_error("not a tar archive"));
+    if (m_members == 0 && !m_source_error) return fail(archive_error("not a tar archive"));
     return fail(archive_error("after " + std::to_string(m_members) + " entries"));
   }
   ++m_members;
   const char* name = archive_entry_pathname(e);
   if (!name) name = archive_entry_pathname_utf8(e);
-  if (!name) return fail(ErrorKind::input, m_name + ": entry " + std::to_string(m_members) + " has no name");
+  if (!name)
+    return fail(ErrorKind::input, m_name + ": entry " + std::to_string(m_members) + " has no name");
   out.name = name;
   out.type = file_type_of(archive_entry_filetype(e));
   const char* hl = archive_entry_hardlink(e);
@@ -113,8 +119,8 @@ Result<bool> TarReader::next(Member& out) {
   out.gid = static_cast<std::uint32_t>(gid);
   la_int64_t size = archive_entry_size(e);
   if (size < 0)
-    return fail(ErrorKind::input, m_name + ": entry \"" + escape_for_terminal(out.name) +
-                                      "\" has a negative size");
+    return fail(ErrorKind::input,
+                m_name + ": entry \"" + escape_for_terminal(out.name) + "\" has a negative size");
   out.size = static_cast<std::uint64_t>(size);
   out.mtime = archive_entry_mtime(e);
   out.dev_major = out.dev_minor = 0;

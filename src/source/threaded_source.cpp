@@ -7,7 +7,8 @@ namespace cdrift {
 ThreadedSource::ThreadedSource(std::unique_ptr<ByteSource> inner, std::size_t chunk,
                                std::size_t chunks)
     : m_inner(std::move(inner)), m_name(m_inner->name()), m_chunks(chunks) {
-  for (auto& c : m_chunks) c.data.resize(chunk);
+  for (auto& c : m_chunks)
+    c.data.resize(chunk);
   m_thread = std::thread([this] { produce(); });
 }
 

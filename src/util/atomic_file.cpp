@@ -9,7 +9,9 @@
 
 namespace cdrift {
 
-static std::string errno_text() { return std::strerror(errno); }
+static std::string errno_text() {
+  return std::strerror(errno);
+}
 
 AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {}
 

@@ -69,18 +69,27 @@ std::string escape_for_terminal(std::string_view s) {
     if (n == 1) {
       char c = s[i];
       switch (c) {
-      case '\n': out += "\\n"; break;
-      case '\r': out += "\\r"; break;
-      case '\t': out += "\\t"; break;
-      case '\\': out += "\\\\"; break;
+      case '\n':
+        out += "\\n";
+        break;
+      case '\r':
+        out += "\\r";
+        break;
+      case '\t':
+        out += "\\t";
+        break;
+      case '\\':
+        out += "\\\\";
+        break;
       default:
         if (cp < 0x20 || cp == 0x7F)
           append_hex_escape(out, static_cast<std::uint8_t>(c));
         else
           out += c;
       }
-    } else if ((cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 || cp == 0x202E || cp == 0x200E || cp == 0x200F ||
-               (cp >= 0x2066 && cp <= 0x2069) || (cp >= 0x202A && cp <= 0x202D)) {
+    } else if ((cp >= 0x80 && cp < 0xA0) || cp == 0x2028 || cp == 0x2029 || cp == 0x202E ||
+               cp == 0x200E || cp == 0x200F || (cp >= 0x2066 && cp <= 0x2069) ||
+               (cp >= 0x202A && cp <= 0x202D)) {
       // C1 controls (CSI is U+009B) act like ESC sequences on some terminals; line
       // separators and bidi overrides can forge lines or reorder what a reader sees.
       char buf[16];
@@ -111,14 +120,15 @@ std::string utf8_lossy(std::string_view s) {
   return out;
 }
 
-static const char b64_chars[] =
-    "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
+static const char b64_chars[] = "ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789+/";
 
 std::string base64_encode(std::string_view data) {
   std::string out;
   out.reserve((data.size() + 2) / 3 * 4);
   std::size_t i = 0;
-  auto byte = [&](std::size_t k) { return static_cast<std::uint32_t>(static_cast<std::uint8_t>(data[k])); };
+  auto byte = [&](std::size_t k) {
+    return static_cast<std::uint32_t>(static_cast<std::uint8_t>(data[k]));
+  };
   for (; i + 2 < data.size(); i += 3) {
     std::uint32_t v = byte(i) << 16 | byte(i + 1) << 8 | byte(i + 2);
     out += b64_chars[v >> 18 & 63];

@@ -23,8 +23,10 @@ static bool nesting_within(std::string_view text, int limit, std::size_t& where)
   for (std::size_t i = 0; i < text.size(); ++i) {
     char c = text[i];
     if (in_string) {
-      if (c == '\\') ++i;
-      else if (c == '"') in_string = false;
+      if (c == '\\')
+        ++i;
+      else if (c == '"')
+        in_string = false;
     } else if (c == '"') {
       in_string = true;
     } else if (c == '[' || c == '{') {
@@ -50,7 +52,8 @@ Result<nlohmann::json> parse_json_document(std::string_view text, const std::str
   if (doc.is_discarded()) {
     // Re-parse with exceptions only to learn where it broke.
     try {
-      nlohmann::json again = nlohmann::json::parse(text, nullptr, true, comments == JsonComments::allow);
+      nlohmann::json again =
+          nlohmann::json::parse(text, nullptr, true, comments == JsonComments::allow);
       (void)again;
     } catch (const nlohmann::json::parse_error& e) {
       return fail(kind, name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) +

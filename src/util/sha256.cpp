@@ -1,12 +1,13 @@
 #include "cdrift/util/sha256.hpp"
 
 #include <openssl/evp.h>
-
 #include <stdexcept>
 
 namespace cdrift {
 
-void Sha256::Free::operator()(evp_md_ctx_st* ctx) const { EVP_MD_CTX_free(ctx); }
+void Sha256::Free::operator()(evp_md_ctx_st* ctx) const {
+  EVP_MD_CTX_free(ctx);
+}
 
 Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
   // Failing to set up a digest context means the process is out of memory or
@@ -16,8 +17,7 @@ Sha256::Sha256() : m_ctx(EVP_MD_CTX_new()) {
 }
 
 void Sha256::update(const void* data, std::size_t size) {
-  if (size != 0)
-    EVP_DigestUpdate(m_ctx.get(), data, size);
+  if (size != 0) EVP_DigestUpdate(m_ctx.get(), data, size);
 }
 
 Sha256Digest Sha256::finish() {

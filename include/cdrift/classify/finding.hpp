@@ -41,10 +41,10 @@ struct Origin {
 };
 
 struct FindingContext {
-  std::optional<int> layer; // image layer that last wrote the path
-  std::string created_by;   // that layer's history step
-  std::string package;      // owning package per the image's package database
-  std::string package_manager; // "dpkg", "apk", "rpm"
+  std::optional<int> layer;                // image layer that last wrote the path
+  std::string created_by;                  // that layer's history step
+  std::string package;                     // owning package per the image's package database
+  std::string package_manager;             // "dpkg", "apk", "rpm"
   std::optional<bool> package_checksum_ok; // container content vs the package's checksum
 };
 
@@ -82,7 +82,7 @@ struct ContainerInfo {
   std::string user;
   std::vector<std::string> entrypoint;
   std::optional<std::int64_t> created_epoch; // used for origin attribution
-  std::string created_evidence; // how created_epoch was found
+  std::string created_evidence;              // how created_epoch was found
 };
 
 struct AuditReport {

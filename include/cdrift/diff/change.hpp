@@ -34,10 +34,10 @@ enum ModeBit : std::uint8_t {
 struct Change {
   std::string path;
   ChangeKind kind = ChangeKind::modified;
-  std::vector<Field> fields;   // modified: what changed, canonical order
-  std::optional<Entry> before; // image side (absent for added)
-  std::optional<Entry> after;  // container side (absent for deleted)
-  std::uint8_t mode_added = 0; // ModeBit set: bits the container has that the image had not
+  std::vector<Field> fields;         // modified: what changed, canonical order
+  std::optional<Entry> before;       // image side (absent for added)
+  std::optional<Entry> after;        // container side (absent for deleted)
+  std::uint8_t mode_added = 0;       // ModeBit set: bits the container has that the image had not
   std::uint64_t subtree_entries = 0; // deleted directory: entries below it that went with it
 
   bool has(Field f) const;

@@ -9,8 +9,8 @@
 #include <atomic>
 #include <cstdint>
 #include <set>
-#include <string_view>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cdrift {

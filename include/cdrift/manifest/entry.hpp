@@ -47,14 +47,14 @@ struct Entry {
   std::uint32_t mode = 0; // permission bits including setuid/setgid/sticky (07777)
   std::uint32_t uid = 0;
   std::uint32_t gid = 0;
-  std::uint64_t size = 0; // regular files only
+  std::uint64_t size = 0;             // regular files only
   std::optional<Sha256Digest> sha256; // regular files only
-  std::string target; // symlink target, raw bytes
+  std::string target;                 // symlink target, raw bytes
   std::uint32_t dev_major = 0;
   std::uint32_t dev_minor = 0;
-  std::int64_t mtime = 0; // seconds since the epoch
+  std::int64_t mtime = 0;    // seconds since the epoch
   std::vector<Xattr> xattrs; // sorted by name
-  int layer = -1; // index of the image layer that last wrote it; -1 outside images
+  int layer = -1;            // index of the image layer that last wrote it; -1 outside images
   ContentClass content_class = ContentClass::none;
   std::string interpreter; // for scripts: the shebang's program
 };

@@ -6,9 +6,8 @@
 #include "cdrift/manifest/manifest.hpp"
 #include "cdrift/util/error.hpp"
 
-#include <nlohmann/json.hpp>
-
 #include <functional>
+#include <nlohmann/json.hpp>
 #include <string>
 
 namespace cdrift {

@@ -30,7 +30,7 @@ struct LayerInfo {
   std::string diff_id; // "sha256:..." of the uncompressed tar
   std::string media_type;
   std::uint64_t size = 0;
-  bool verified = false; // both digests and the size were checked at EOF
+  bool verified = false;  // both digests and the size were checked at EOF
   std::string created_by; // the image history step that made it, when known
 };
 

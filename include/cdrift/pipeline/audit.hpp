@@ -19,10 +19,10 @@ struct AuditRequest {
   std::vector<std::string> rule_dirs; // extra packs after the default one
   std::vector<std::string> disabled_rules;
   ClassifyOptions classify;
-  std::string baseline_file;      // empty: none
-  std::string ignore_file;        // empty: none
-  std::string today;              // YYYY-MM-DD, for ignore-file expiry
-  ContainerInfo container_info;   // what a runtime told us, if anything
+  std::string baseline_file;    // empty: none
+  std::string ignore_file;      // empty: none
+  std::string today;            // YYYY-MM-DD, for ignore-file expiry
+  ContainerInfo container_info; // what a runtime told us, if anything
   Progress* image_progress = nullptr;
   Progress* container_progress = nullptr;
   // Known before reading the image (from a runtime's inspect): lets a cached image

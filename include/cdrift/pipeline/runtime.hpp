@@ -11,8 +11,8 @@
 namespace cdrift {
 
 struct RuntimeOptions {
-  std::string runtime_path; // --runtime-path: the CLI binary to run; empty: by name in PATH
-  int timeout_seconds = 600;  // per runtime command; a hung daemon gives an error, not a hang
+  std::string runtime_path;  // --runtime-path: the CLI binary to run; empty: by name in PATH
+  int timeout_seconds = 600; // per runtime command; a hung daemon gives an error, not a hang
 };
 
 // The LoadOptions::runtime hook: `docker:NAME` as a container → `docker export NAME`;
@@ -20,8 +20,8 @@ struct RuntimeOptions {
 RuntimeResolver make_runtime_resolver(const RuntimeOptions& options);
 
 struct RuntimeContainer {
-  ContainerInfo info;     // id, name, image, created, started, user, entrypoint, created_epoch
-  SourceSpec image;       // the container's image by id ("docker:sha256:...")
+  ContainerInfo info;        // id, name, image, created, started, user, entrypoint, created_epoch
+  SourceSpec image;          // the container's image by id ("docker:sha256:...")
   std::string config_digest; // "sha256:..." of the image config, for the manifest cache
 };
 

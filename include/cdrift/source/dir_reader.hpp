@@ -29,7 +29,7 @@ public:
 private:
   struct Level {
     int fd = -1;
-    std::string path; // relative to the root, "" for the root
+    std::string path;               // relative to the root, "" for the root
     std::vector<std::string> names; // sorted, consumed from the back
   };
   Status push_dir(int fd, std::string path);

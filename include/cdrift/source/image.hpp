@@ -13,10 +13,11 @@
 namespace cdrift {
 
 struct LayerPlan {
-  std::string member;     // name inside the store
-  std::string digest;     // expected blob digest ("sha256:..."), empty when unknown (legacy docker save)
+  std::string member; // name inside the store
+  std::string
+      digest; // expected blob digest ("sha256:..."), empty when unknown (legacy docker save)
   std::optional<std::uint64_t> size; // expected blob size
-  std::string diff_id;    // expected digest of the uncompressed tar
+  std::string diff_id;               // expected digest of the uncompressed tar
   std::string media_type;
 };
 

@@ -6,12 +6,10 @@
 #include "cdrift/source/member_stream.hpp"
 
 #include <archive.h>
-
 #include <memory>
 #include <optional>
 #include <string>
 #include <vector>
-
 
 namespace cdrift {
 

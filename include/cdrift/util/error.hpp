@@ -9,12 +9,12 @@
 namespace cdrift {
 
 enum class ErrorKind {
-  usage,    // bad command line or configuration: exit 2
-  rules,    // a rule pack failed to load or lint: exit 2
-  input,    // malformed, corrupt, truncated or hostile input: exit 3
+  usage,     // bad command line or configuration: exit 2
+  rules,     // a rule pack failed to load or lint: exit 2
+  input,     // malformed, corrupt, truncated or hostile input: exit 3
   integrity, // a digest or size did not match its descriptor: exit 3
-  runtime,  // a container runtime is missing, down or refused: exit 3
-  io,       // the host failed us (write error, disk full): exit 3
+  runtime,   // a container runtime is missing, down or refused: exit 3
+  io,        // the host failed us (write error, disk full): exit 3
 };
 
 struct Error {
@@ -30,7 +30,9 @@ inline Unexpected<Error> fail(ErrorKind kind, std::string message) {
   return Unexpected<Error>(Error{kind, std::move(message)});
 }
 
-inline Unexpected<Error> fail(Error e) { return Unexpected<Error>(std::move(e)); }
+inline Unexpected<Error> fail(Error e) {
+  return Unexpected<Error>(std::move(e));
+}
 
 // Prefixes context ("layer 2 (sha256:ab..)") to an error travelling upwards.
 inline Error with_context(Error e, const std::string& context) {
@@ -44,6 +46,5 @@ inline Error with_context(Error e, const std::string& context) {
 #define CDRIFT_TRY(expr)                                                                           \
   do {                                                                                             \
     auto cdrift_try_result_ = (expr);                                                              \
-    if (!cdrift_try_result_)                                                                       \
-      return ::cdrift::fail(std::move(cdrift_try_result_).error());                                \
+    if (!cdrift_try_result_) return ::cdrift::fail(std::move(cdrift_try_result_).error());         \
   } while (0)

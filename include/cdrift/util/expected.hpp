@@ -28,18 +28,36 @@ public:
   bool has_value() const { return m_v.index() == 0; }
   explicit operator bool() const { return has_value(); }
 
-  T& value() & { assert(has_value()); return std::get<0>(m_v); }
-  const T& value() const& { assert(has_value()); return std::get<0>(m_v); }
-  T&& value() && { assert(has_value()); return std::get<0>(std::move(m_v)); }
+  T& value() & {
+    assert(has_value());
+    return std::get<0>(m_v);
+  }
+  const T& value() const& {
+    assert(has_value());
+    return std::get<0>(m_v);
+  }
+  T&& value() && {
+    assert(has_value());
+    return std::get<0>(std::move(m_v));
+  }
   T& operator*() & { return value(); }
   const T& operator*() const& { return value(); }
   T&& operator*() && { return std::move(*this).value(); }
   T* operator->() { return &value(); }
   const T* operator->() const { return &value(); }
 
-  E& error() & { assert(!has_value()); return std::get<1>(m_v); }
-  const E& error() const& { assert(!has_value()); return std::get<1>(m_v); }
-  E&& error() && { assert(!has_value()); return std::get<1>(std::move(m_v)); }
+  E& error() & {
+    assert(!has_value());
+    return std::get<1>(m_v);
+  }
+  const E& error() const& {
+    assert(!has_value());
+    return std::get<1>(m_v);
+  }
+  E&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(m_v));
+  }
 
 private:
   std::variant<T, E> m_v;
@@ -53,9 +71,18 @@ public:
 
   bool has_value() const { return m_v.index() == 0; }
   explicit operator bool() const { return has_value(); }
-  E& error() & { assert(!has_value()); return std::get<1>(m_v); }
-  const E& error() const& { assert(!has_value()); return std::get<1>(m_v); }
-  E&& error() && { assert(!has_value()); return std::get<1>(std::move(m_v)); }
+  E& error() & {
+    assert(!has_value());
+    return std::get<1>(m_v);
+  }
+  const E& error() const& {
+    assert(!has_value());
+    return std::get<1>(m_v);
+  }
+  E&& error() && {
+    assert(!has_value());
+    return std::get<1>(std::move(m_v));
+  }
 
 private:
   std::variant<std::monostate, E> m_v;

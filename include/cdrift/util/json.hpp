@@ -5,7 +5,6 @@
 #include "cdrift/util/error.hpp"
 
 #include <nlohmann/json.hpp>
-
 #include <string>
 #include <string_view>
 

@@ -34,7 +34,9 @@ private:
 
 Sha256Digest sha256_of(std::string_view data);
 std::string to_hex(const std::uint8_t* data, std::size_t size);
-inline std::string to_hex(const Sha256Digest& d) { return to_hex(d.data(), d.size()); }
+inline std::string to_hex(const Sha256Digest& d) {
+  return to_hex(d.data(), d.size());
+}
 // Parses 64 lowercase or uppercase hex digits.
 bool parse_sha256_hex(std::string_view hex, Sha256Digest& out);
 
