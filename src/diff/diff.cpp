@@ -98,22 +98,21 @@ DiffResult diff_manifests(const Manifest& before, const Manifest& after) {
     }
   }
   // Fold each deleted subtree into its top-most deleted directory. Byte order
-  // does not keep a subtree contiguous ("/a-b" sorts between "/a" and "/a/x"), so
-  // look ancestors up instead.
-  std::unordered_map<std::string_view, std::size_t> deleted_dirs;
-  for (std::size_t k = 0; k < deleted.size(); ++k)
-    if (deleted[k].before->type == FileType::dir) deleted_dirs.emplace(deleted[k].path, k);
+  // does not keep a subtree contiguous ("/a-b" sorts between "/a" and "/a/x"), but
+  // a parent always sorts before its children, so each entry's top is its
+  // parent's top, found with one lookup even in absurdly deep trees.
+  std::unordered_map<std::string_view, std::size_t> deleted_dirs; // path -> index
+  std::vector<std::size_t> top(deleted.size());
   std::vector<bool> folded(deleted.size(), false);
   for (std::size_t k = 0; k < deleted.size(); ++k) {
-    std::optional<std::size_t> top;
-    for (std::string_view p = parent_path(deleted[k].path); !p.empty(); p = parent_path(p)) {
-      auto it = deleted_dirs.find(p);
-      if (it != deleted_dirs.end()) top = it->second;
-    }
-    if (top) {
+    top[k] = k;
+    auto parent = deleted_dirs.find(parent_path(deleted[k].path));
+    if (parent != deleted_dirs.end()) {
+      top[k] = top[parent->second];
       folded[k] = true;
-      ++deleted[*top].subtree_entries;
+      ++deleted[top[k]].subtree_entries;
     }
+    if (deleted[k].before->type == FileType::dir) deleted_dirs.emplace(deleted[k].path, k);
   }
   for (std::size_t k = 0; k < deleted.size(); ++k)
     if (!folded[k]) out.changes.push_back(std::move(deleted[k]));

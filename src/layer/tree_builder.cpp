@@ -72,6 +72,12 @@ void TreeBuilder::remove_subtree(const std::string& dir, int below_layer, bool i
 // (like a chroot: ".." stops at the root), as container runtimes do when they
 // unpack; the host filesystem is never consulted.
 Result<std::string> TreeBuilder::resolve_parent(const std::string& path, const std::string& what) {
+  // Every entry in the tree has only directories above it (replacing a directory
+  // drops its subtree), so an existing directory parent means nothing to resolve.
+  // That keeps deep trees linear instead of walking every component again.
+  if (auto parent = m_nodes.find(parent_path(path));
+      parent != m_nodes.end() && parent->entry.type == FileType::dir)
+    return path;
   std::string current = path;
   for (int hops = 0; hops <= max_symlink_hops; ++hops) {
     std::size_t pos = 1;
