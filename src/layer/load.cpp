@@ -162,9 +162,10 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
   if (head->empty()) return fail(ErrorKind::input, source + ": empty input (0 bytes)");
 
   if (form == SourceForm::auto_detect) {
+    bool tree_only = side == Side::container && options.detection == Detection::container_tree;
     if (looks_like_saved_manifest(*head))
       form = SourceForm::saved_manifest;
-    else if (looks_like_image_archive(*head))
+    else if (!tree_only && looks_like_image_archive(*head))
       form = SourceForm::oci_archive; // refined below
     else
       form = SourceForm::rootfs_tar;
@@ -212,7 +213,8 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
   if (::stat(path.c_str(), &st) != 0)
     return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) {
-    bool layout = ::access((path + "/oci-layout").c_str(), F_OK) == 0;
+    bool tree_only = side == Side::container && options.detection == Detection::container_tree;
+    bool layout = !tree_only && ::access((path + "/oci-layout").c_str(), F_OK) == 0;
     SourceForm form = spec.form;
     if (form == SourceForm::auto_detect)
       form = layout ? SourceForm::oci_layout : SourceForm::directory;

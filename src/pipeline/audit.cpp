@@ -40,7 +40,10 @@ Result<std::pair<Manifest, Manifest>> load_pair(const SourceSpec& left, Side lef
   return std::make_pair(std::move(**a), std::move(*b));
 }
 
-Result<AuditOutcome> run_audit(const AuditRequest& request) {
+Result<AuditOutcome> run_audit(const AuditRequest& original) {
+  AuditRequest request = original;
+  // The audited container never gets to say it is an image (see Detection).
+  request.load.detection = Detection::container_tree;
   AuditOutcome out;
   auto rules = load_rules(request.rule_dirs, request.disabled_rules);
   if (!rules) return fail(std::move(rules).error());

@@ -185,6 +185,38 @@ if s.wanted("diff"):
     s.check("diff json of two exports names the added file",
             r.returncode in (0, 1) and rep is not None and b"/etc/cron.d/backdoor" in r.stdout, describe(r))
 
+# --- a container that claims to be an image ----------------------------------------
+# Files named oci-layout, index.json and blobs/ planted at the container's root
+# must not turn its export (or its unpacked tree) into "the image", which would
+# audit clean against itself.
+if s.wanted("hijack"):
+    import tarfile
+    layout = os.path.join(s.work, "hijack-layout")
+    if not os.path.isdir(layout):
+        with tarfile.open(s.fixture("oci-archive.tar")) as t:
+            t.extractall(layout)
+    hijack = os.path.join(s.work, "hijack.tar")
+    with tarfile.open(s.fixture("containers/export-tampered.tar")) as src, \
+            tarfile.open(hijack, "w", format=tarfile.PAX_FORMAT) as out:
+        for name in ("oci-layout", "index.json", "blobs"):
+            out.add(os.path.join(layout, name), arcname=name)
+        for m in src.getmembers():
+            out.addfile(m, src.extractfile(m) if m.isfile() else None)
+    r, rep, problem = audit_json(s, s.fixture("oci-archive.tar"), hijack)
+    found = {f["path"] for f in (rep or {}).get("findings", [])}
+    s.check("hijack: an export with an OCI layout at its root is still audited as a tree",
+            r.returncode == 1 and "/usr/local/bin/kworkerd" in found and "/index.json" in found,
+            problem or describe(r))
+    tree = os.path.join(s.work, "hijack-tree")
+    if not os.path.isdir(tree):
+        with tarfile.open(hijack) as t:
+            t.extractall(tree)
+    r, rep, problem = audit_json(s, s.fixture("oci-archive.tar"), tree)
+    found = {f["path"] for f in (rep or {}).get("findings", [])}
+    s.check("hijack: a directory with an oci-layout file is still audited as a tree",
+            r.returncode == 1 and "/usr/local/bin/kworkerd" in found and "/oci-layout" in found,
+            problem or describe(r))
+
 # --- errors ------------------------------------------------------------------------------
 if s.wanted("errors"):
     for label, args, code in (

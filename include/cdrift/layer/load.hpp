@@ -50,7 +50,17 @@ using RuntimeResolver = std::function<Result<RuntimeStream>(const SourceSpec&, S
 
 class ManifestCache;
 
+// How far content decides what a source is. An audited container's export is
+// written by whoever controls the container: files named oci-layout, index.json
+// or manifest.json at its root must not turn it into "an image" that matches
+// itself. There, without an explicit prefix, only a tree or a saved manifest.
+enum class Detection {
+  any_source,     // images, archives, trees, saved manifests
+  container_tree, // trees and saved manifests only (the audited side)
+};
+
 struct LoadOptions {
+  Detection detection = Detection::any_source; // applies to Side::container only
   ImageOptions image;
   Progress* progress = nullptr;
   RuntimeResolver runtime;
