@@ -4,6 +4,8 @@
 #   scripts/fuzz.sh [SECONDS]       SECONDS in total, split evenly (default 60: a CI smoke)
 #   FUZZERS="layer_fuzz rules_fuzz" scripts/fuzz.sh 600   only these
 #   FUZZ_JOBS_NICE=19               niceness of the fuzzing processes (default 10)
+#   FUZZ_KEEP_GOING=1               keep fuzzing past a crash (libFuzzer -fork=1
+#                                   -ignore_crashes=1: still one fuzzing process at a time)
 # Exits non-zero when a fuzzer finds a crash, leak, hang or UB; the reproducer's
 # path is printed (build-fuzz/artifacts/<fuzzer>/crash-*). Reproduce with
 #   build-fuzz/<fuzzer> build-fuzz/artifacts/<fuzzer>/crash-...
@@ -138,18 +140,25 @@ for name in "${fuzzers[@]}"; do
   esac
   log="$build/fuzz-$name.log"
   echo "== $name: ${per}s, corpus $(find "$corpus/$name" -type f | wc -l) files"
+  mode=()
+  [ "${FUZZ_KEEP_GOING:-0}" = 1 ] && mode=(-fork=1 -ignore_crashes=1 -ignore_timeouts=1 -ignore_ooms=1)
+  before=$(find "$art" -type f | wc -l)
   set +e
-  nice -n "$nice_level" "$bin" -max_total_time="$per" -max_len="$len" -rss_limit_mb=2048 \
+  nice -n "$nice_level" "$bin" "${mode[@]}" -max_total_time="$per" -max_len="$len" -rss_limit_mb=2048 \
     -timeout=10 -print_final_stats=1 -artifact_prefix="$art/" "$corpus/$name" >"$log" 2>&1
   rc=$?
   set -e
+  # Fork mode exits 0 after ignored crashes: new artifacts are what count.
+  [ "$(find "$art" -type f | wc -l)" -gt "$before" ] && [ "$rc" -eq 0 ] && rc=1
   execs=$(sed -n 's/^stat::number_of_executed_units: *//p' "$log" | tail -1)
+  [ -n "$execs" ] || execs=$(sed -n 's/^#\([0-9]*\)[^0-9].*/\1/p' "$log" | tail -1)
   secs=$(sed -n 's/^stat::average_exec_per_sec: *//p' "$log" | tail -1)
+  [ -n "$secs" ] || { [ -n "$execs" ] && secs=$((execs / per)); }
   cov=$(grep -o 'cov: [0-9]*' "$log" | tail -1)
   line="$name: ${execs:-?} execs in ${per}s (${secs:-?}/s), ${cov:-cov: ?}"
   if [ "$rc" -ne 0 ]; then
     status=1
-    found=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | tail -1)
+    found=$(sed -n 's/.*Test unit written to \(.*\)$/\1/p' "$log" | sort -u | tr '\n' ' ')
     line="$line - FAILED (exit $rc): ${found:-see $log}"
     grep -E '^(==[0-9]+==ERROR|SUMMARY|.*runtime error)' "$log" | head -5 || true
   fi

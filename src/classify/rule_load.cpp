@@ -359,6 +359,13 @@ Result<LoadedFile> load_file(const std::string& path) {
     return fail(ErrorKind::rules, escape_for_terminal(path) + ":" + line_col(text, byte) +
                                       ": JSON syntax error: " + escape_for_terminal(detail) +
                                       " [CDR-R002]");
+  } catch (const json::exception& e) {
+    // Numbers beyond double range and the like: a syntax problem to the user.
+    std::string what = e.what();
+    auto bracket = what.find("] ");
+    std::string detail = bracket == std::string::npos ? what : what.substr(bracket + 2);
+    return fail(ErrorKind::rules, escape_for_terminal(path) + ": JSON error: " +
+                                      escape_for_terminal(detail) + " [CDR-R002]");
   }
 
   ErrorSite file_site{path, ""};

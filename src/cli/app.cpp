@@ -17,6 +17,7 @@
 
 #include <CLI/CLI.hpp>
 #include <archive.h>
+#include <algorithm>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -40,7 +41,13 @@ int status(ExitStatus s) {
 }
 
 int report_error(const Error& e) {
-  std::fprintf(stderr, "cdrift: %s\n", e.message.c_str());
+  // Messages escape the input names they quote; this is the net for any that
+  // slipped through, so an error is always one line with no terminal sequences.
+  bool raw = !is_valid_utf8(e.message) ||
+             std::any_of(e.message.begin(), e.message.end(), [](char c) {
+               return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
+             });
+  std::fprintf(stderr, "cdrift: %s\n", raw ? escape_for_terminal(e.message).c_str() : e.message.c_str());
   return status(exit_status_for(e.kind));
 }
 

@@ -128,7 +128,12 @@ std::optional<Manifest> ManifestCache::load(const std::string& config_digest) {
   if (trailer_start == 0) return invalid();
   std::string_view body(data->data(), trailer_start);
   std::string_view trailer(data->data() + trailer_start, data->size() - trailer_start - 1);
-  auto t = nlohmann::json::parse(trailer, nullptr, false);
+  nlohmann::json t;
+  try {
+    t = nlohmann::json::parse(trailer, nullptr, false);
+  } catch (const nlohmann::json::exception&) {
+    return invalid();
+  }
   if (t.is_discarded() || !t.is_object() || t.value("cdrift_cache", "") != cache_format ||
       !t.contains("bytes") || !t["bytes"].is_number_unsigned() ||
       t["bytes"].get<std::uint64_t>() != body.size() ||

@@ -130,7 +130,7 @@ Result<int> spool(ByteSource& src) {
 
 Result<Manifest> load_tar_stream(ByteSource& src, const std::string& source, SourceKind kind,
                                  Whiteouts whiteouts, Progress* progress) {
-  TarReader reader(src, source);
+  TarReader reader(src, escape_for_terminal(source));
   CDRIFT_TRY(reader.open());
   TreeBuilder builder(progress);
   CDRIFT_TRY(builder.apply(reader, -1, whiteouts));
@@ -190,7 +190,7 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
     fd = *spooled;
   }
   stream.reset();
-  auto store = open_tar_store(fd, source);
+  auto store = open_tar_store(fd, escape_for_terminal(source));
   if (!store) return fail(std::move(store).error());
   if (form == SourceForm::oci_archive && !(*store)->exists("oci-layout") &&
       (*store)->exists("manifest.json"))
@@ -343,7 +343,7 @@ Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source
     if (!h.empty_layer) steps.push_back(h.created_by);
   for (std::size_t i = 0; i < plan.layers.size(); ++i) {
     const LayerPlan& lp = plan.layers[i];
-    std::string what = source + ": layer " + std::to_string(i) + " (" +
+    std::string what = escape_for_terminal(source) + ": layer " + std::to_string(i) + " (" +
                        (lp.digest.empty() ? escape_for_terminal(lp.member) : lp.digest) + ")";
     auto raw = store.open(lp.member);
     if (!raw) return fail(std::move(raw).error());

@@ -16,6 +16,7 @@ namespace {
 constexpr std::string_view whiteout_prefix = ".wh.";
 constexpr std::string_view opaque_marker = ".wh..wh..opq";
 constexpr int max_symlink_hops = 40;
+constexpr std::uint64_t max_sparse_fill = 64ull << 30;
 
 std::string quoted(std::string_view raw) {
   return "\"" + escape_for_terminal(raw) + "\"";
@@ -155,6 +156,7 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
                  m_captures.bytes + m.size <= capture_total_limit;
   std::string captured;
   std::uint64_t total = 0;
+  std::uint64_t filled = 0; // bytes of holes hashed as zeros
   auto consume = [&](const std::uint8_t* data, std::size_t size) {
     hash.update(data, size);
     if (head_size < sizeof head) {
@@ -178,7 +180,12 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
     if (offset < 0 || static_cast<std::uint64_t>(offset) < total)
       return fail(ErrorKind::input,
                   members.name() + ": entry " + quoted(m.name) + " has overlapping data blocks");
-    // Sparse members: the holes read as zeros.
+    // Sparse members: the holes read as zeros, hashed like any content, up to a
+    // bound: a header can claim a petabyte of holes in a few bytes.
+    if (static_cast<std::uint64_t>(offset) - total > max_sparse_fill - std::min(filled, max_sparse_fill))
+      return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
+                                        " is a sparse file with more than 64 GiB of holes");
+    filled += static_cast<std::uint64_t>(offset) - total;
     while (total < static_cast<std::uint64_t>(offset)) {
       if (m_zeros.empty()) m_zeros.resize(64 * 1024);
       std::size_t n = static_cast<std::size_t>(
@@ -188,6 +195,9 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
     consume(data, size);
     if (m_progress) m_progress->bytes.fetch_add(size, std::memory_order_relaxed);
   }
+  if (m.size > total && m.size - total > max_sparse_fill - std::min(filled, max_sparse_fill))
+    return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
+                                      " is a sparse file with more than 64 GiB of holes");
   while (total < m.size) { // trailing hole of a sparse file
     if (m_zeros.empty()) m_zeros.resize(64 * 1024);
     consume(m_zeros.data(),

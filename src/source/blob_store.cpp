@@ -237,7 +237,7 @@ Result<std::unique_ptr<BlobStore>> open_dir_store(const std::string& dir) {
   int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
     return fail(ErrorKind::input, dir + ": cannot open directory: " + std::strerror(errno));
-  return std::unique_ptr<BlobStore>(std::make_unique<DirStore>(fd, dir));
+  return std::unique_ptr<BlobStore>(std::make_unique<DirStore>(fd, escape_for_terminal(dir)));
 }
 
 Result<std::unique_ptr<BlobStore>> open_tar_store(int fd, const std::string& name) {

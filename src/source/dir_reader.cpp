@@ -48,7 +48,8 @@ std::vector<Xattr> read_xattrs(int fd) {
 
 } // namespace
 
-DirReader::DirReader(std::string root) : m_root(std::move(root)) {}
+DirReader::DirReader(std::string root)
+    : m_root(std::move(root)), m_shown(escape_for_terminal(m_root)) {}
 
 DirReader::~DirReader() {
   close_file();
@@ -64,7 +65,7 @@ void DirReader::close_file() {
 Status DirReader::push_dir(int fd, std::string path) {
   if (m_stack.size() >= max_dir_depth) {
     ::close(fd);
-    return fail(ErrorKind::input, m_root + ": directories nested deeper than " +
+    return fail(ErrorKind::input, m_shown + ": directories nested deeper than " +
                                       std::to_string(max_dir_depth) + " levels at " +
                                       escape_for_terminal(path));
   }
@@ -73,7 +74,7 @@ Status DirReader::push_dir(int fd, std::string path) {
   if (!d) {
     if (dup_fd >= 0) ::close(dup_fd);
     ::close(fd);
-    return fail(ErrorKind::input, m_root + ": cannot list " +
+    return fail(ErrorKind::input, m_shown + ": cannot list " +
                                       escape_for_terminal(path.empty() ? "/" : path) + ": " +
                                       std::strerror(errno));
   }
@@ -94,7 +95,7 @@ Status DirReader::push_dir(int fd, std::string path) {
 Status DirReader::open() {
   int fd = ::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
   if (fd < 0)
-    return fail(ErrorKind::input, m_root + ": cannot open directory: " + std::strerror(errno));
+    return fail(ErrorKind::input, m_shown + ": cannot open directory: " + std::strerror(errno));
   m_buffer.resize(1024 * 1024);
   return push_dir(fd, "");
 }
@@ -106,7 +107,7 @@ Result<bool> DirReader::next(Member& out) {
     m_root_emitted = true;
     struct stat st;
     if (::fstat(m_stack.front().fd, &st) != 0)
-      return fail(ErrorKind::input, m_root + ": cannot stat: " + std::strerror(errno));
+      return fail(ErrorKind::input, m_shown + ": cannot stat: " + std::strerror(errno));
     out.name = "/";
     out.type = FileType::dir;
     out.mode = st.st_mode & 07777;
@@ -128,7 +129,7 @@ Result<bool> DirReader::next(Member& out) {
     struct stat st;
     if (::fstatat(top.fd, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue; // removed while we walked
-      return fail(ErrorKind::input, m_root + ": cannot stat " + escape_for_terminal(rel) + ": " +
+      return fail(ErrorKind::input, m_shown + ": cannot stat " + escape_for_terminal(rel) + ": " +
                                         std::strerror(errno));
     }
     out.name = rel;
@@ -141,7 +142,7 @@ Result<bool> DirReader::next(Member& out) {
       std::string target(4096, '\0');
       ssize_t n = ::readlinkat(top.fd, entry.c_str(), target.data(), target.size());
       if (n < 0)
-        return fail(ErrorKind::input, m_root + ": cannot read link " + escape_for_terminal(rel) +
+        return fail(ErrorKind::input, m_shown + ": cannot read link " + escape_for_terminal(rel) +
                                           ": " + std::strerror(errno));
       target.resize(static_cast<std::size_t>(n));
       out.link_name = std::move(target);
@@ -151,7 +152,7 @@ Result<bool> DirReader::next(Member& out) {
     } else if (out.type == FileType::dir) {
       int fd = ::openat(top.fd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
       if (fd < 0)
-        return fail(ErrorKind::input, m_root + ": cannot open " + escape_for_terminal(rel) + ": " +
+        return fail(ErrorKind::input, m_shown + ": cannot open " + escape_for_terminal(rel) + ": " +
                                           std::strerror(errno));
       out.xattrs = read_xattrs(fd);
       CDRIFT_TRY(push_dir(fd, rel)); // `top` is invalid after this
@@ -160,13 +161,13 @@ Result<bool> DirReader::next(Member& out) {
       // instead of leading us elsewhere or blocking.
       int fd = ::openat(top.fd, entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
       if (fd < 0)
-        return fail(ErrorKind::input, m_root + ": cannot open " + escape_for_terminal(rel) + ": " +
+        return fail(ErrorKind::input, m_shown + ": cannot open " + escape_for_terminal(rel) + ": " +
                                           std::strerror(errno));
       struct stat fst;
       if (::fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
         ::close(fd);
         return fail(ErrorKind::input,
-                    m_root + ": " + escape_for_terminal(rel) + " changed type while being read");
+                    m_shown + ": " + escape_for_terminal(rel) + " changed type while being read");
       }
       out.size = static_cast<std::uint64_t>(fst.st_size);
       out.xattrs = read_xattrs(fd);
@@ -185,7 +186,7 @@ Result<bool> DirReader::next_block(const std::uint8_t*& data, std::size_t& size,
     ssize_t n = ::read(m_file, m_buffer.data(), m_buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
-      return fail(ErrorKind::input, m_root + ": read failed: " + std::strerror(errno));
+      return fail(ErrorKind::input, m_shown + ": read failed: " + std::strerror(errno));
     }
     if (n == 0) {
       close_file();

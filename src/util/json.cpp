@@ -47,21 +47,21 @@ Result<nlohmann::json> parse_json_document(std::string_view text, const std::str
   if (!nesting_within(text, max_json_depth, where))
     return fail(kind, name + ":" + describe_offset(text, where) + ": JSON nested deeper than " +
                           std::to_string(max_json_depth) + " levels");
-  nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/false,
-                                             comments == JsonComments::allow);
-  if (doc.is_discarded()) {
-    // Re-parse with exceptions only to learn where it broke.
-    try {
-      nlohmann::json again =
-          nlohmann::json::parse(text, nullptr, true, comments == JsonComments::allow);
-      (void)again;
-    } catch (const nlohmann::json::parse_error& e) {
-      return fail(kind, name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) +
-                            ": invalid JSON");
-    }
-    return fail(kind, name + ": invalid JSON");
+  // nlohmann throws out_of_range for numbers beyond double range even when asked
+  // not to throw, so every exception it raises is caught here.
+  try {
+    nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true,
+                                               comments == JsonComments::allow);
+    return doc;
+  } catch (const nlohmann::json::parse_error& e) {
+    return fail(kind, name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) +
+                          ": invalid JSON");
+  } catch (const nlohmann::json::exception& e) {
+    std::string what = e.what();
+    auto bracket = what.find("] ");
+    return fail(kind, name + ": invalid JSON: " +
+                          (bracket == std::string::npos ? what : what.substr(bracket + 2)));
   }
-  return doc;
 }
 
 } // namespace cdrift

@@ -197,7 +197,7 @@ def main():
         if res.timed_out:
             problems.append("did not finish within %ds" % seconds)
         if res.returncode < 0 or res.returncode > 3:
-            problems.append("crashed or aborted (exit %d)" % res.returncode)
+            problems.append("crashed, aborted or internal error (exit %d)" % res.returncode)
         allowed = case["exit"] if isinstance(case["exit"], list) else [case["exit"]]
         if res.returncode not in allowed:
             problems.append("exit %d, expected %s" % (res.returncode, "/".join(map(str, allowed))))

@@ -24,7 +24,7 @@ public:
   Result<bool> next(Member& out) override;
   Result<bool> next_block(const std::uint8_t*& data, std::size_t& size,
                           std::int64_t& offset) override;
-  const std::string& name() const override { return m_root; }
+  const std::string& name() const override { return m_shown; }
 
 private:
   struct Level {
@@ -36,6 +36,7 @@ private:
   void close_file();
 
   std::string m_root;
+  std::string m_shown; // escaped for messages
   std::vector<Level> m_stack;
   bool m_root_emitted = false;
   int m_file = -1;
