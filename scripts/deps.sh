@@ -14,7 +14,7 @@ packages=(
 for arg in "$@"; do
   case "$arg" in
     --runtime) packages+=(docker.io podman runc uidmap iproute2) ;;
-    --fuzz) packages+=(clang libclang-rt-14-dev) ;;
+    --fuzz) packages+=(clang libclang-rt-14-dev ninja-build) ;;
     --node) packages+=(nodejs npm) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
