@@ -7,6 +7,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <utility>
 #include <vector>
 
 namespace cdrift::rule_detail {
@@ -23,6 +24,10 @@ Error load_error(const ErrorSite& site, std::string_view field, std::string_view
 // Parses a rule's "examples" object into `out`.
 Status parse_examples(const nlohmann::json& j, const ErrorSite& site,
                       std::vector<RuleExample>& out);
+
+// The score range of a severity (critical 9.0-10.0 ... info 0.0), as SARIF's
+// security-severity expects.
+std::pair<double, double> score_band(Severity s);
 
 // Octal mode strings as rules and examples write them ("0755", "4755").
 bool parse_mode_string(std::string_view s, std::uint32_t& out);

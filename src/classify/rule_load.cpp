@@ -1,6 +1,7 @@
 // Loading rule packs: strict, because a typo in a rule file must not silently turn
 // a detection off. Every error names the file, the rule and the field.
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/json.hpp"
 #include "cdrift/util/sha256.hpp"
 #include "rule_internal.hpp"
 
@@ -216,21 +217,6 @@ Status parse_match(const json& j, const ErrorSite& site, RuleMatch& m) {
   return {};
 }
 
-std::pair<double, double> score_band(Severity s) {
-  switch (s) {
-  case Severity::critical:
-    return {9.0, 10.0};
-  case Severity::high:
-    return {7.0, 8.9};
-  case Severity::medium:
-    return {4.0, 6.9};
-  case Severity::low:
-    return {0.1, 3.9};
-  case Severity::info:
-    break;
-  }
-  return {0.0, 0.0};
-}
 
 Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t index) {
   ErrorSite site{file, "#" + std::to_string(index + 1)};
@@ -287,7 +273,7 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
   if (auto it = j.find("score"); it != j.end()) {
     if (!it->is_number()) return fail(load_error(site, "score", "expected a number", "CDR-R006"));
     double v = it->get<double>();
-    auto [lo, hi] = score_band(rule.severity);
+    auto [lo, hi] = rule_detail::score_band(rule.severity);
     if (v < lo || v > hi) {
       std::ostringstream msg;
       msg << "score " << v << " is outside the " << to_string(rule.severity) << " band " << lo
@@ -311,19 +297,6 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
   return rule;
 }
 
-// "line:col" of a byte offset, for JSON syntax errors.
-std::string line_col(std::string_view text, std::size_t byte) {
-  std::size_t line = 1, col = 1;
-  for (std::size_t i = 0; i < byte && i < text.size(); ++i) {
-    if (text[i] == '\n') {
-      ++line;
-      col = 1;
-    } else {
-      ++col;
-    }
-  }
-  return std::to_string(line) + ":" + std::to_string(col);
-}
 
 struct LoadedFile {
   std::string path;
@@ -356,7 +329,7 @@ Result<LoadedFile> load_file(const std::string& path) {
     auto colon = what.find(": ");
     std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
     std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    return fail(ErrorKind::rules, escape_for_terminal(path) + ":" + line_col(text, byte) +
+    return fail(ErrorKind::rules, escape_for_terminal(path) + ":" + describe_offset(text, byte) +
                                       ": JSON syntax error: " + escape_for_terminal(detail) +
                                       " [CDR-R002]");
   } catch (const json::exception& e) {
@@ -428,6 +401,22 @@ Result<std::vector<std::string>> files_of(const std::string& arg) {
 } // namespace
 
 namespace rule_detail {
+
+std::pair<double, double> score_band(Severity s) {
+  switch (s) {
+  case Severity::critical:
+    return {9.0, 10.0};
+  case Severity::high:
+    return {7.0, 8.9};
+  case Severity::medium:
+    return {4.0, 6.9};
+  case Severity::low:
+    return {0.1, 3.9};
+  case Severity::info:
+    break;
+  }
+  return {0.0, 0.0};
+}
 
 Error load_error(const ErrorSite& site, std::string_view field, std::string_view message,
                  std::string_view code) {

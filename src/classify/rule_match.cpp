@@ -171,26 +171,11 @@ bool default_before(const Candidate& a, const Candidate& b) {
   return a.rule->id < b.rule->id;
 }
 
-std::pair<double, double> band(Severity s) {
-  switch (s) {
-  case Severity::critical:
-    return {9.0, 10.0};
-  case Severity::high:
-    return {7.0, 8.9};
-  case Severity::medium:
-    return {4.0, 6.9};
-  case Severity::low:
-    return {0.1, 3.9};
-  case Severity::info:
-    break;
-  }
-  return {0.0, 0.0};
-}
 
 // A rule's own score, else the middle of its band (the lower quarter for default rules,
 // which only say where a change is); each further matching rule adds corroboration.
 double score_of(const Rule& primary, std::size_t others) {
-  auto [lo, hi] = band(primary.severity);
+  auto [lo, hi] = rule_detail::score_band(primary.severity);
   double base = primary.score        ? *primary.score
                 : primary.is_default ? lo + (hi - lo) / 4.0
                                      : (lo + hi) / 2.0;

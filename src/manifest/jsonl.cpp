@@ -14,7 +14,8 @@ namespace {
 
 // Names travel as UTF-8 when they are; otherwise a lossy display form plus the
 // exact bytes in base64 under KEY_b64, which readers prefer.
-void put_bytes(json& j, const char* key, const std::string& value) {
+template <typename Json>
+void put_bytes(Json& j, const char* key, const std::string& value) {
   if (is_valid_utf8(value)) {
     j[key] = value;
   } else {
@@ -43,8 +44,9 @@ Result<std::string> get_bytes(const json& j, const char* key, const std::string&
 
 } // namespace
 
-json entry_to_json(const Entry& e) {
-  json j = json::object();
+template <typename Json>
+Json entry_json(const Entry& e) {
+  Json j = Json::object();
   put_bytes(j, "path", e.path);
   j["type"] = to_string(e.type);
   j["mode"] = format_mode(e.mode);
@@ -71,6 +73,9 @@ json entry_to_json(const Entry& e) {
   if (!e.interpreter.empty()) put_bytes(j, "interpreter", e.interpreter);
   return j;
 }
+
+template json entry_json<json>(const Entry&);
+template nlohmann::ordered_json entry_json<nlohmann::ordered_json>(const Entry&);
 
 Result<Entry> entry_from_json(const json& j, const std::string& where) {
   if (!j.is_object()) return fail(ErrorKind::input, where + ": entry is not an object");

@@ -1,5 +1,7 @@
 #include "cdrift/report/format.hpp"
 
+#include "cdrift/manifest/jsonl.hpp"
+
 #include "cdrift/classify/fingerprint.hpp"
 #include "cdrift/util/escape.hpp"
 
@@ -126,35 +128,7 @@ void put_bytes(OrderedJson& object, const std::string& key, std::string_view val
   if (!is_valid_utf8(value)) object[key + "_b64"] = base64_encode(value);
 }
 
-OrderedJson report_entry_json(const Entry& e) {
-  OrderedJson j;
-  put_bytes(j, "path", e.path);
-  j["type"] = to_string(e.type);
-  j["mode"] = format_mode(e.mode);
-  j["uid"] = e.uid;
-  j["gid"] = e.gid;
-  if (e.type == FileType::file) {
-    j["size"] = e.size;
-    if (e.sha256) j["sha256"] = to_hex(*e.sha256);
-  }
-  if (e.type == FileType::symlink) put_bytes(j, "target", e.target);
-  if (e.type == FileType::chardev || e.type == FileType::blockdev) {
-    j["devmajor"] = e.dev_major;
-    j["devminor"] = e.dev_minor;
-  }
-  j["mtime"] = e.mtime;
-  if (e.layer >= 0) j["layer"] = e.layer;
-  if (!e.xattrs.empty()) {
-    OrderedJson x = OrderedJson::object();
-    // Names are text by convention but bytes in fact; values are always base64.
-    for (const Xattr& a : e.xattrs)
-      x[utf8_lossy(a.name)] = base64_encode(a.value);
-    j["xattrs"] = std::move(x);
-  }
-  if (e.content_class != ContentClass::none) j["class"] = to_string(e.content_class);
-  if (!e.interpreter.empty()) put_bytes(j, "interpreter", e.interpreter);
-  return j;
-}
+OrderedJson report_entry_json(const Entry& e) { return entry_json<OrderedJson>(e); }
 
 void put_change(OrderedJson& j, const Change& c) {
   put_bytes(j, "path", c.path);
