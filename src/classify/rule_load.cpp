@@ -498,8 +498,16 @@ Result<RulePack> load_rule_pack(const std::vector<std::string>& dirs_or_files,
 
 std::string default_rules_dir() {
   if (const char* env = std::getenv("CDRIFT_RULES_DIR"); env && *env) return env;
-#ifdef CDRIFT_SOURCE_RULES_DIR
   std::error_code ec;
+  // An installed binary uses the rules installed beside it (<prefix>/bin/cdrift →
+  // <prefix>/share/cdrift/rules), wherever the prefix was moved to.
+  auto exe = std::filesystem::read_symlink("/proc/self/exe", ec);
+  if (!ec) {
+    auto beside = exe.parent_path().parent_path() / "share" / "cdrift" / "rules";
+    if (std::filesystem::is_directory(beside, ec)) return beside.string();
+  }
+#ifdef CDRIFT_SOURCE_RULES_DIR
+  // Run from a build tree: the checkout's own rules.
   if (std::filesystem::is_directory(CDRIFT_SOURCE_RULES_DIR, ec)) return CDRIFT_SOURCE_RULES_DIR;
 #endif
 #ifdef CDRIFT_INSTALLED_RULES_DIR
