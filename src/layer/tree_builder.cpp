@@ -16,7 +16,10 @@ namespace {
 constexpr std::string_view whiteout_prefix = ".wh.";
 constexpr std::string_view opaque_marker = ".wh..wh..opq";
 constexpr int max_symlink_hops = 40;
-constexpr std::uint64_t max_sparse_fill = 64ull << 30;
+// Holes of sparse files are hashed as zeros. A header can claim petabytes of holes
+// in a few bytes, so each source gets a budget of hole bytes (about two seconds of
+// hashing), however many entries share it.
+constexpr std::uint64_t max_sparse_fill = 4ull << 30;
 
 std::string quoted(std::string_view raw) {
   return "\"" + escape_for_terminal(raw) + "\"";
@@ -156,7 +159,6 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
                  m_captures.bytes + m.size <= capture_total_limit;
   std::string captured;
   std::uint64_t total = 0;
-  std::uint64_t filled = 0; // bytes of holes hashed as zeros
   auto consume = [&](const std::uint8_t* data, std::size_t size) {
     hash.update(data, size);
     if (head_size < sizeof head) {
@@ -180,12 +182,11 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
     if (offset < 0 || static_cast<std::uint64_t>(offset) < total)
       return fail(ErrorKind::input,
                   members.name() + ": entry " + quoted(m.name) + " has overlapping data blocks");
-    // Sparse members: the holes read as zeros, hashed like any content, up to a
-    // bound: a header can claim a petabyte of holes in a few bytes.
-    if (static_cast<std::uint64_t>(offset) - total > max_sparse_fill - std::min(filled, max_sparse_fill))
+    // Sparse members: the holes read as zeros, hashed like any content.
+    if (static_cast<std::uint64_t>(offset) - total > max_sparse_fill - m_sparse_filled)
       return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
-                                        " is a sparse file with more than 64 GiB of holes");
-    filled += static_cast<std::uint64_t>(offset) - total;
+                                        " is a sparse file whose holes exceed the 4 GiB budget for one source");
+    m_sparse_filled += static_cast<std::uint64_t>(offset) - total;
     while (total < static_cast<std::uint64_t>(offset)) {
       if (m_zeros.empty()) m_zeros.resize(64 * 1024);
       std::size_t n = static_cast<std::size_t>(
@@ -195,9 +196,10 @@ Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& 
     consume(data, size);
     if (m_progress) m_progress->bytes.fetch_add(size, std::memory_order_relaxed);
   }
-  if (m.size > total && m.size - total > max_sparse_fill - std::min(filled, max_sparse_fill))
+  if (m.size > total && m.size - total > max_sparse_fill - m_sparse_filled)
     return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
-                                      " is a sparse file with more than 64 GiB of holes");
+                                      " is a sparse file whose holes exceed the 4 GiB budget for one source");
+  if (m.size > total) m_sparse_filled += m.size - total;
   while (total < m.size) { // trailing hole of a sparse file
     if (m_zeros.empty()) m_zeros.resize(64 * 1024);
     consume(m_zeros.data(),

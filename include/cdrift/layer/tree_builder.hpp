@@ -65,6 +65,7 @@ private:
   std::vector<std::string> m_warnings;
   Progress* m_progress;
   std::vector<std::uint8_t> m_zeros;
+  std::uint64_t m_sparse_filled = 0; // hole bytes hashed as zeros so far
 };
 
 } // namespace cdrift
