@@ -1,7 +1,6 @@
 #include "cdrift/layer/tree_builder.hpp"
 
 #include "cdrift/manifest/capture.hpp"
-#include "cdrift/manifest/sniff.hpp"
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/path.hpp"
 
@@ -16,10 +15,6 @@ namespace {
 constexpr std::string_view whiteout_prefix = ".wh.";
 constexpr std::string_view opaque_marker = ".wh..wh..opq";
 constexpr int max_symlink_hops = 40;
-// Holes of sparse files are hashed as zeros. A header can claim petabytes of holes
-// in a few bytes, so each source gets a budget of hole bytes (about two seconds of
-// hashing), however many entries share it.
-constexpr std::uint64_t max_sparse_fill = 4ull << 30;
 
 std::string quoted(std::string_view raw) {
   return "\"" + escape_for_terminal(raw) + "\"";
@@ -31,7 +26,7 @@ std::string child_prefix(const std::string& dir) {
 
 } // namespace
 
-TreeBuilder::TreeBuilder(Progress* progress) : m_progress(progress) {
+TreeBuilder::TreeBuilder(Progress* progress) : m_progress(progress), m_reader(progress) {
   Node root;
   root.entry.path = "/";
   root.entry.type = FileType::dir;
@@ -152,70 +147,25 @@ void TreeBuilder::ensure_parents(const std::string& path, int layer) {
 }
 
 Status TreeBuilder::read_content(MemberStream& members, const Member& m, Entry& e) {
-  Sha256 hash;
-  std::uint8_t head[sniff_prefix_size];
-  std::size_t head_size = 0;
-  bool capture = m.size <= capture_file_limit && wants_capture(e.path) &&
-                 m_captures.bytes + m.size <= capture_total_limit;
-  std::string captured;
-  std::uint64_t total = 0;
-  auto consume = [&](const std::uint8_t* data, std::size_t size) {
-    hash.update(data, size);
-    if (head_size < sizeof head) {
-      std::size_t n = std::min(size, sizeof head - head_size);
-      std::memcpy(head + head_size, data, n);
-      head_size += n;
-    }
-    if (capture && captured.size() + size <= capture_file_limit)
-      captured.append(reinterpret_cast<const char*>(data), size);
-    else
-      capture = false;
-    total += size;
-  };
-  const std::uint8_t* data;
-  std::size_t size;
-  std::int64_t offset;
-  for (;;) {
-    auto more = members.next_block(data, size, offset);
-    if (!more) return fail(std::move(more).error());
-    if (!*more) break;
-    if (offset < 0 || static_cast<std::uint64_t>(offset) < total)
-      return fail(ErrorKind::input,
-                  members.name() + ": entry " + quoted(m.name) + " has overlapping data blocks");
-    // Sparse members: the holes read as zeros, hashed like any content.
-    if (static_cast<std::uint64_t>(offset) - total > max_sparse_fill - m_sparse_filled)
-      return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
-                                        " is a sparse file whose holes exceed the 4 GiB budget for one source");
-    m_sparse_filled += static_cast<std::uint64_t>(offset) - total;
-    while (total < static_cast<std::uint64_t>(offset)) {
-      if (m_zeros.empty()) m_zeros.resize(64 * 1024);
-      std::size_t n = static_cast<std::size_t>(
-          std::min<std::uint64_t>(m_zeros.size(), static_cast<std::uint64_t>(offset) - total));
-      consume(m_zeros.data(), n);
-    }
-    consume(data, size);
-    if (m_progress) m_progress->bytes.fetch_add(size, std::memory_order_relaxed);
+  DigestedContent read_here;
+  const DigestedContent* content = members.digested();
+  if (!content) {
+    auto r = m_reader.read(members, m, capture_wish(m));
+    if (!r) return fail(std::move(r).error());
+    read_here = std::move(*r);
+    content = &read_here;
   }
-  if (m.size > total && m.size - total > max_sparse_fill - m_sparse_filled)
-    return fail(ErrorKind::input, members.name() + ": entry " + quoted(m.name) +
-                                      " is a sparse file whose holes exceed the 4 GiB budget for one source");
-  if (m.size > total) m_sparse_filled += m.size - total;
-  while (total < m.size) { // trailing hole of a sparse file
-    if (m_zeros.empty()) m_zeros.resize(64 * 1024);
-    consume(m_zeros.data(),
-            static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), m.size - total)));
-  }
-  e.size = total;
-  e.sha256 = hash.finish();
-  e.content_class = sniff_content(head, head_size, total, e.interpreter);
+  e.size = content->size;
+  e.sha256 = content->sha256;
+  e.content_class = content->content_class;
+  e.interpreter = content->interpreter;
+  // Captures are keyed by where the file landed (parents resolved), and bounded.
+  bool capture = content->captured && wants_capture(e.path) &&
+                 m_captures.bytes + content->captured->size() <= capture_total_limit;
+  drop_capture(e.path);
   if (capture) {
-    m_captures.bytes += captured.size();
-    auto& slot = m_captures.files[e.path];
-    m_captures.bytes -= slot.size();
-    slot = std::move(captured);
-  } else if (auto c = m_captures.files.find(e.path); c != m_captures.files.end()) {
-    m_captures.bytes -= c->second.size();
-    m_captures.files.erase(c);
+    m_captures.bytes += content->captured->size();
+    m_captures.files[e.path] = *content->captured;
   }
   return {};
 }

@@ -3,6 +3,7 @@
 // manifest. Nothing is ever written to disk.
 #pragma once
 
+#include "cdrift/layer/content.hpp"
 #include "cdrift/manifest/manifest.hpp"
 #include "cdrift/source/member_stream.hpp"
 
@@ -18,12 +19,6 @@ namespace cdrift {
 enum class Whiteouts {
   apply,   // image layers: .wh.NAME and .wh..wh..opq hide lower layers' entries
   literal, // exports and directories: a file named .wh.x is just a file
-};
-
-// Counters shared with a progress display on another thread.
-struct Progress {
-  std::atomic<std::uint64_t> bytes{0};
-  std::atomic<std::uint64_t> entries{0};
 };
 
 class TreeBuilder {
@@ -64,8 +59,7 @@ private:
   Captures m_captures;
   std::vector<std::string> m_warnings;
   Progress* m_progress;
-  std::vector<std::uint8_t> m_zeros;
-  std::uint64_t m_sparse_filled = 0; // hole bytes hashed as zeros so far
+  ContentReader m_reader;
 };
 
 } // namespace cdrift

@@ -6,6 +6,7 @@
 #include "cdrift/util/error.hpp"
 
 #include <cstdint>
+#include <optional>
 #include <string>
 #include <vector>
 
@@ -26,6 +27,16 @@ struct Member {
   std::vector<Xattr> xattrs;
 };
 
+// A regular file's content as the hasher saw it: what a layer scan computes ahead
+// of time, so layers can be read concurrently and applied in order.
+struct DigestedContent {
+  std::uint64_t size = 0;
+  Sha256Digest sha256{};
+  ContentClass content_class = ContentClass::none;
+  std::string interpreter;
+  std::optional<std::string> captured; // the bytes, when the file is one to capture
+};
+
 class MemberStream {
 public:
   virtual ~MemberStream() = default;
@@ -36,6 +47,9 @@ public:
   virtual Result<bool> next_block(const std::uint8_t*& data, std::size_t& size,
                                   std::int64_t& offset) = 0;
   virtual const std::string& name() const = 0;
+  // The current member's content already read and hashed, if this stream did
+  // that (a scanned layer); null when next_block() must be used.
+  virtual const DigestedContent* digested() const { return nullptr; }
 };
 
 } // namespace cdrift
