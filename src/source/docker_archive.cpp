@@ -50,12 +50,8 @@ Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
   if (!config) return fail(std::move(config).error());
   if (!config->is_object()) return fail(ErrorKind::input, s.name() + ": config is not an object");
 
-  // Reuse the OCI config reader through a tiny round trip of fields.
+  read_image_config(*config, plan.info);
   ImageInfo& info = plan.info;
-  auto str = [](const nlohmann::json& j, const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
   auto list = [](const nlohmann::json& j, const char* k) {
     std::vector<std::string> out;
     auto it = j.find(k);
@@ -64,27 +60,6 @@ Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
         if (v.is_string()) out.push_back(v.get<std::string>());
     return out;
   };
-  info.platform = str(*config, "os") + "/" + str(*config, "architecture");
-  info.created = str(*config, "created");
-  if (auto c = config->find("config"); c != config->end() && c->is_object()) {
-    info.user = str(*c, "User");
-    info.working_dir = str(*c, "WorkingDir");
-    info.entrypoint = list(*c, "Entrypoint");
-    info.cmd = list(*c, "Cmd");
-    info.env = list(*c, "Env");
-    if (auto v = c->find("Volumes"); v != c->end() && v->is_object())
-      for (auto it = v->begin(); it != v->end(); ++it)
-        info.volumes.push_back(it.key());
-  }
-  if (auto h = config->find("history"); h != config->end() && h->is_array())
-    for (const auto& step : *h) {
-      if (!step.is_object()) continue;
-      HistoryStep hs;
-      hs.created_by = str(step, "created_by");
-      auto e = step.find("empty_layer");
-      hs.empty_layer = e != step.end() && e->is_boolean() && e->get<bool>();
-      info.history.push_back(std::move(hs));
-    }
   std::vector<std::string> diff_ids;
   if (auto r = config->find("rootfs"); r != config->end() && r->is_object())
     diff_ids = list(*r, "diff_ids");

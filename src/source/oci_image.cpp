@@ -155,7 +155,30 @@ Result<Descriptor> select_manifest(BlobStore& store, const json& index, const st
   return d;
 }
 
-void read_config(const json& config, ImageInfo& info) {
+} // namespace
+
+std::string host_platform() {
+  struct utsname u;
+  std::string arch = "amd64";
+  if (uname(&u) == 0) {
+    std::string m = u.machine;
+    if (m == "x86_64")
+      arch = "amd64";
+    else if (m == "aarch64" || m == "arm64")
+      arch = "arm64";
+    else if (m.starts_with("armv7"))
+      arch = "arm/v7";
+    else if (m.starts_with("armv6"))
+      arch = "arm/v6";
+    else if (m == "i686" || m == "i386")
+      arch = "386";
+    else
+      arch = m; // ppc64le, s390x, riscv64 share their names
+  }
+  return "linux/" + arch;
+}
+
+void read_image_config(const nlohmann::json& config, ImageInfo& info) {
   info.platform = str_field(config, "os") + "/" + str_field(config, "architecture");
   std::string variant = str_field(config, "variant");
   if (!variant.empty()) info.platform += "/" + variant;
@@ -179,29 +202,6 @@ void read_config(const json& config, ImageInfo& info) {
       s.empty_layer = e != step.end() && e->is_boolean() && e->get<bool>();
       info.history.push_back(std::move(s));
     }
-}
-
-} // namespace
-
-std::string host_platform() {
-  struct utsname u;
-  std::string arch = "amd64";
-  if (uname(&u) == 0) {
-    std::string m = u.machine;
-    if (m == "x86_64")
-      arch = "amd64";
-    else if (m == "aarch64" || m == "arm64")
-      arch = "arm64";
-    else if (m.starts_with("armv7"))
-      arch = "arm/v7";
-    else if (m.starts_with("armv6"))
-      arch = "arm/v6";
-    else if (m == "i686" || m == "i386")
-      arch = "386";
-    else
-      arch = m; // ppc64le, s390x, riscv64 share their names
-  }
-  return "linux/" + arch;
 }
 
 Result<std::string> blob_path(const std::string& digest, const std::string& store) {
@@ -229,7 +229,7 @@ static Status plan_from_manifest(ImagePlan& plan, const Descriptor& md) {
   auto config = read_verified(store, *cd, "config");
   if (!config) return fail(std::move(config).error());
   plan.info.config_digest = cd->digest;
-  read_config(*config, plan.info);
+  read_image_config(*config, plan.info);
   std::vector<std::string> diff_ids;
   if (auto r = config->find("rootfs"); r != config->end() && r->is_object())
     diff_ids = str_list(*r, "diff_ids");

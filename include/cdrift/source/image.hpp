@@ -6,6 +6,7 @@
 #include "cdrift/source/blob_store.hpp"
 
 #include <memory>
+#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 #include <vector>
@@ -41,6 +42,10 @@ Result<ImagePlan> read_oci_image(std::unique_ptr<BlobStore> store, SourceKind ki
 // A `docker save` archive: manifest.json → config and layer members.
 Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
                                       const ImageOptions& options);
+
+// Fills what ImageInfo keeps from an image config (platform, created, User,
+// WorkingDir, Entrypoint, Cmd, Env, Volumes, history); both archive forms use it.
+void read_image_config(const nlohmann::json& config, ImageInfo& info);
 
 // "sha256:<64 hex>" → "blobs/sha256/<hex>"; anything else is an input error.
 Result<std::string> blob_path(const std::string& digest, const std::string& store);
