@@ -236,3 +236,19 @@ TEST_CASE("hostile: a saved manifest with an overflowing number is an input erro
   REQUIRE_FALSE(m);
   CHECK(m.error().kind == ErrorKind::input);
 }
+
+// Found by saved_manifest_fuzz in the CI smoke: a header whose "entries" (or a
+// layer's "digest", "verified", "size") has the wrong JSON type made nlohmann's
+// value() throw type_error out of the reader. Types are input; they must never throw.
+TEST_CASE("hostile: saved manifest fields of the wrong JSON type are input, not exceptions") {
+  const std::string text =
+      "{\"cdrift_manifest\":\"1\",\"entries\":\"0755\",\"image\":{\"layers\":[{\"digest\":1,"
+      "\"verified\":\"yes\",\"size\":-1,\"created_by\":[]}]}}\n"
+      "{\"path\":\"/\",\"type\":\"dir\",\"mode\":\"0755\",\"uid\":0,\"gid\":0}\n";
+  MemorySource src(text, "typed.jsonl");
+  Result<Manifest> m = fail(ErrorKind::input, "unset");
+  CHECK_NOTHROW(m = read_saved_manifest(src));
+  REQUIRE_FALSE(m);
+  CHECK(m.error().kind == ErrorKind::input);
+  CHECK(m.error().message.find("typed.jsonl") != std::string::npos);
+}

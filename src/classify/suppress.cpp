@@ -78,9 +78,9 @@ Result<Baseline> load_baseline(const std::string& path) {
     return fail(ErrorKind::input, "baseline " + path + ": " + what);
   };
   if (!doc.is_object()) return bad("expected a JSON object");
-  if (doc.value("kind", std::string()) != "cdrift-baseline")
+  if (json_string(doc, "kind") != "cdrift-baseline")
     return bad("\"kind\" is not \"cdrift-baseline\" (write one with `cdrift baseline`)");
-  if (doc.value("schema_version", std::string()) != "1")
+  if (json_string(doc, "schema_version") != "1")
     return bad("unsupported \"schema_version\" (expected \"1\")");
   auto it = doc.find("findings");
   if (it == doc.end() || !it->is_array()) return bad("\"findings\" must be an array");

@@ -4,6 +4,7 @@
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/util/atomic_file.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/json.hpp"
 #include "cdrift/util/sha256.hpp"
 
 #include <cerrno>
@@ -134,10 +135,10 @@ std::optional<Manifest> ManifestCache::load(const std::string& config_digest) {
   } catch (const nlohmann::json::exception&) {
     return invalid();
   }
-  if (t.is_discarded() || !t.is_object() || t.value("cdrift_cache", "") != cache_format ||
+  if (t.is_discarded() || !t.is_object() || json_string(t, "cdrift_cache") != cache_format ||
       !t.contains("bytes") || !t["bytes"].is_number_unsigned() ||
       t["bytes"].get<std::uint64_t>() != body.size() ||
-      t.value("sha256", "") != to_hex(sha256_of(body)))
+      json_string(t, "sha256") != to_hex(sha256_of(body)))
     return invalid();
 
   MemorySource src(std::string(body), path);

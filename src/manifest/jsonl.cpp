@@ -222,12 +222,12 @@ ImageInfo image_info_from_json(const json& j) {
     for (const auto& l : *it) {
       if (!l.is_object()) continue;
       LayerInfo li;
-      li.digest = l.value("digest", "");
-      li.diff_id = l.value("diff_id", "");
-      li.media_type = l.value("media_type", "");
-      li.verified = l.value("verified", false);
-      li.size = l.value("size", std::uint64_t{0});
-      li.created_by = l.value("created_by", "");
+      li.digest = json_string(l, "digest");
+      li.diff_id = json_string(l, "diff_id");
+      li.media_type = json_string(l, "media_type");
+      li.verified = json_bool(l, "verified");
+      li.size = json_u64(l, "size");
+      li.created_by = json_string(l, "created_by");
       info.layers.push_back(std::move(li));
     }
   return info;
@@ -298,7 +298,7 @@ Result<Manifest> read_manifest_jsonl(const std::function<Result<bool>(std::strin
       if (auto k = j->find("kind"); k != j->end() && k->is_string())
         if (auto kind = parse_source_kind(k->get<std::string>())) m.kind = *kind;
       if (auto im = j->find("image"); im != j->end()) m.image = image_info_from_json(*im);
-      declared = j->value("entries", std::uint64_t{0});
+      declared = json_u64(*j, "entries");
       header_seen = true;
       continue;
     }

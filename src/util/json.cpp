@@ -2,6 +2,24 @@
 
 namespace cdrift {
 
+std::string json_string(const nlohmann::json& j, const char* key, std::string fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
+}
+
+std::uint64_t json_u64(const nlohmann::json& j, const char* key, std::uint64_t fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_number_unsigned() ? it->get<std::uint64_t>() : fallback;
+}
+
+bool json_bool(const nlohmann::json& j, const char* key, bool fallback) {
+  if (!j.is_object()) return fallback;
+  auto it = j.find(key);
+  return it != j.end() && it->is_boolean() ? it->get<bool>() : fallback;
+}
+
 std::string describe_offset(std::string_view text, std::size_t offset) {
   std::size_t line = 1, col = 1;
   for (std::size_t i = 0; i < offset && i < text.size(); ++i) {
@@ -54,8 +72,8 @@ Result<nlohmann::json> parse_json_document(std::string_view text, const std::str
                                                comments == JsonComments::allow);
     return doc;
   } catch (const nlohmann::json::parse_error& e) {
-    return fail(kind, name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) +
-                          ": invalid JSON");
+    return fail(kind,
+                name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) + ": invalid JSON");
   } catch (const nlohmann::json::exception& e) {
     std::string what = e.what();
     auto bracket = what.find("] ");

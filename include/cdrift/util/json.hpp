@@ -4,6 +4,7 @@
 
 #include "cdrift/util/error.hpp"
 
+#include <cstdint>
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
@@ -17,6 +18,12 @@ enum class JsonComments { reject, allow };
 Result<nlohmann::json> parse_json_document(std::string_view text, const std::string& name,
                                            JsonComments comments = JsonComments::reject,
                                            ErrorKind kind = ErrorKind::input);
+
+// Typed lookups that never throw: a missing key or a value of another type gives
+// the fallback (nlohmann's value() throws on a type mismatch, and input decides types).
+std::string json_string(const nlohmann::json& j, const char* key, std::string fallback = {});
+std::uint64_t json_u64(const nlohmann::json& j, const char* key, std::uint64_t fallback = 0);
+bool json_bool(const nlohmann::json& j, const char* key, bool fallback = false);
 
 // "line 3, column 14" for a byte offset.
 std::string describe_offset(std::string_view text, std::size_t offset);
