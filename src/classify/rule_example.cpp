@@ -1,5 +1,6 @@
 // Example changes in rule files: a compact JSON form that builds a Change and the
 // two small manifests a rule may look into (captured files, entrypoint, entries).
+#include "cdrift/diff/diff.hpp"
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/sha256.hpp"
 #include "rule_internal.hpp"
@@ -361,18 +362,9 @@ bool parse_mode_string(std::string_view s, std::uint32_t& out) {
   return true;
 }
 
+// Rules see exactly the bits the diff computes.
 std::uint8_t derive_mode_added(const Entry* before, const Entry* after) {
-  auto bits = [](const Entry* e) -> std::uint8_t {
-    if (!e || e->type == FileType::symlink) return 0;
-    std::uint8_t b = 0;
-    if (e->mode & mode_setuid) b |= bit_setuid;
-    if (e->mode & mode_setgid) b |= bit_setgid;
-    if (e->mode & mode_sticky) b |= bit_sticky;
-    if (e->mode & mode_other_write) b |= bit_world_writable;
-    if (e->type == FileType::file && (e->mode & 0111)) b |= bit_executable;
-    return b;
-  };
-  return static_cast<std::uint8_t>(bits(after) & ~bits(before));
+  return after ? mode_bits_added(before, *after) : 0;
 }
 
 } // namespace cdrift::rule_detail
