@@ -31,6 +31,9 @@ export_tar=$W/export.tar
 # image; runtime images use the digest-keyed cache the same way).
 saved=$tmp/image.jsonl
 cold() { "$cdrift" audit --no-cache --image "$image" --container "$export_tar" --format json --fail-on never >"$tmp/cold.json"; }
+# The same cold audit with every digest through OpenSSL alone: what pairing each
+# layer's diff_id with its files' digests (docs/performance.md) is worth, same run.
+cold_openssl() { CDRIFT_SHA256=openssl "$cdrift" audit --no-cache --image "$image" --container "$export_tar" --format json --fail-on never >"$tmp/cold-openssl.json"; }
 cached() { "$cdrift" audit --image "$saved" --container "$export_tar" --format json --fail-on never >"$tmp/cached.json"; }
 limit() { bash "$shared/limit.sh"; }
 peer() { bash "$shared/peer-pipeline.sh" >"$tmp/peer.txt" 2>/dev/null; }
@@ -40,7 +43,7 @@ hash_export() { openssl dgst -sha256 "$export_tar" >/dev/null; }
 "$cdrift" manifest "$image" -o "$saved"
 cached; limit; hash_export
 
-names=(limit peer cold cached hash_export)
+names=(limit peer cold cached hash_export cold_openssl)
 declare -A times
 for ((r = 1; r <= rounds; r++)); do
   for n in "${names[@]}"; do
@@ -65,10 +68,14 @@ corpus: $W (image and export entries: $entries)
 limit.sh (igzip + sha256 of layers, sha256 of export):  ${med[limit]} s
 peer-pipeline.sh (bsdtar mtree x3 + diff):               ${med[peer]} s
 cdrift audit, cold (--no-cache):                        ${med[cold]} s   = $(ratio "${med[cold]}" "${med[limit]}") x limit, $(ratio "${med[peer]}" "${med[cold]}") x faster than peer
+  same, all hashing in OpenSSL (CDRIFT_SHA256=openssl): ${med[cold_openssl]} s   = $(ratio "${med[peer]}" "${med[cold_openssl]}") x faster than peer
 cdrift audit, image manifest cached:                    ${med[cached]} s   = $(ratio "${med[cached]}" "${med[hash_export]}") x openssl sha256 of the export (${med[hash_export]} s)
 peak RSS: cold $((rss_cold / 1024)) MB, cached $((rss_cached / 1024)) MB
 goals: cold <= 1.25 x limit, >= 2 x faster than peer; cached <= 1.25 x sha256 of export; RSS < 100 MB
 OUT
+
+"$CDRIFT_BUILD_DIR/cdrift_sha_bench" 256
+cmp -s "$tmp/cold.json" "$tmp/cold-openssl.json" || { echo "bench: reports differ between hashing engines" >&2; exit 1; }
 
 # The audit must still find what make-corpus.sh planted.
 python3 - "$tmp/cold.json" "$tmp/cached.json" <<'PY'

@@ -296,3 +296,227 @@ TEST_CASE("context: layer, created_by, package and checksum") {
   CHECK(*ctx.layer == 7);
   CHECK(ctx.created_by.empty());
 }
+
+namespace {
+
+// debian_captures() plus lines a restricted database must treat exactly like the
+// full one: unclean paths ("/./usr//bin/odd", relative "usr/bin/rel", trailing "/",
+// ".."), a file listed by two packages, one listed under both usrmerge spellings,
+// and an apk-less, dpkg-only world.
+Captures restricted_captures() {
+  Captures c = debian_captures();
+  c.files["/var/lib/dpkg/status"] += "\n"
+                                     "Package: odd\n"
+                                     "Status: install ok installed\n"
+                                     "Version: 2.0-1\n"
+                                     "Conffiles:\n"
+                                     " /etc/odd//odd.conf 4a7f2a3e1c0b6a1e2f7d9c3b4a5e6f70\n"
+                                     "\n";
+  c.files["/var/lib/dpkg/info/odd.list"] = "/.\n"
+                                           "/usr/bin/odd\n"
+                                           "usr/bin/rel\n"
+                                           "/usr/./share/odd/\n"
+                                           "/usr/share/odd/../odd/data\n"
+                                           "/usr/share/odd/sub/../listed-only\n"
+                                           "./usr/share/odd/dot-only\n"
+                                           "/usr/share/odd/.hidden\n"
+                                           "/usr/share/odd/...\n"
+                                           "/sbin/oddctl\n"
+                                           "/usr/sbin/oddctl\n"
+                                           "/etc/odd/odd.conf\n"
+                                           "/usr/lib/x86_64-linux-gnu/libz.so.1\n";
+  c.files["/var/lib/dpkg/info/odd.md5sums"] =
+      "5f5c0c4e5f3a8d1b9e2c7a6b5d4c3b2a  /./usr//bin/odd\n"
+      "6f5c0c4e5f3a8d1b9e2c7a6b5d4c3b2a  usr/bin/rel\n"
+      "7f5c0c4e5f3a8d1b9e2c7a6b5d4c3b2a  ./usr/share/odd/data\n"
+      "8f5c0c4e5f3a8d1b9e2c7a6b5d4c3b2a  usr/sbin/oddctl\n";
+  return c;
+}
+
+// Every path a query might name: owned ones under either usrmerge spelling,
+// conffiles, directories, unowned ones, and ones only the odd lines spell.
+std::vector<std::string> probe_paths() {
+  return {"/lib/x86_64-linux-gnu/libz.so.1.2.13",
+          "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13",
+          "/lib/x86_64-linux-gnu/libz.so.1",
+          "/usr/lib/x86_64-linux-gnu/libz.so.1",
+          "/lib/x86_64-linux-gnu",
+          "/usr/lib/x86_64-linux-gnu",
+          "/lib",
+          "/usr/lib",
+          "/usr/share/doc/zlib1g/copyright",
+          "/share/doc/zlib1g/copyright",
+          "/bin/su",
+          "/usr/bin/su",
+          "/usr/bin/login",
+          "/bin/login",
+          "/etc/login.defs",
+          "/etc/pam.d/login",
+          "/etc/newthing",
+          "/etc/oldpkg.conf",
+          "/etc/passwd",
+          "/etc",
+          "/usr/bin/odd",
+          "/bin/odd",
+          "/usr/bin/rel",
+          "/bin/rel",
+          "/usr/share/odd",
+          "/usr/share/odd/data",
+          "/usr/share/odd/listed-only",
+          "/usr/share/odd/dot-only",
+          "/usr/share/odd/.hidden",
+          "/usr/share/odd/...",
+          "/sbin/oddctl",
+          "/usr/sbin/oddctl",
+          "/etc/odd/odd.conf",
+          "/relative/path",
+          "/outside",
+          "/usr/local/bin/nobody",
+          "/",
+          ""};
+}
+
+std::string owner_or_none(const PackageDb& db, std::string_view path) {
+  const std::string* o = db.owner(path);
+  return o ? *o : "<none>";
+}
+
+// The restricted db must answer like the full one for every path it was built for.
+void check_same_answers(const PackageDb& full, const PackageDb& restricted,
+                        const std::vector<std::string>& wanted) {
+  CHECK(restricted.manager() == full.manager());
+  for (const auto& p : wanted) {
+    INFO("path " << p);
+    CHECK(owner_or_none(restricted, p) == owner_or_none(full, p));
+    CHECK(restricted.has_checksum(p) == full.has_checksum(p));
+  }
+  for (const char* pkg : {"zlib1g", "zlib1g:amd64", "login", "odd", "oldpkg", "nosuch"}) {
+    INFO("package " << pkg);
+    const std::string* a = full.version(pkg);
+    const std::string* b = restricted.version(pkg);
+    CHECK((a == nullptr) == (b == nullptr));
+    if (a && b) CHECK(*a == *b);
+  }
+}
+
+} // namespace
+
+TEST_CASE("packages: a db restricted to some paths answers for them like the full db") {
+  Captures c = restricted_captures();
+  auto full = PackageDb::from_captures(c);
+  // The full db itself, so the comparison below compares real answers.
+  REQUIRE(full.owner("/usr/bin/odd"));
+  CHECK(*full.owner("/usr/bin/odd") == "odd");
+  CHECK(full.has_checksum("/usr/bin/odd"));
+  CHECK(full.has_checksum("/bin/odd"));
+  REQUIRE(full.owner("/usr/bin/rel"));
+  CHECK(full.has_checksum("/usr/bin/rel"));
+  CHECK(*full.owner("/usr/share/odd") == "odd");
+  CHECK(full.has_checksum("/usr/share/odd/data"));
+  // List lines only (no md5sums twin), so only their own normalisation finds them.
+  CHECK(owner_or_none(full, "/usr/share/odd/listed-only") == "odd");
+  CHECK(owner_or_none(full, "/usr/share/odd/sub/../listed-only") == "<none>");
+  CHECK(owner_or_none(full, "/usr/share/odd/dot-only") == "odd");
+  CHECK(owner_or_none(full, "/usr/share/odd/.hidden") == "odd");
+  CHECK(owner_or_none(full, "/usr/share/odd/...") == "odd");
+  CHECK(full.has_checksum("/etc/odd/odd.conf")); // conffile spelled "/etc/odd//odd.conf"
+  CHECK(*full.owner("/usr/lib/x86_64-linux-gnu/libz.so.1") == "odd"); // exact spelling first
+  CHECK(*full.owner("/lib/x86_64-linux-gnu/libz.so.1") == "zlib1g");
+  CHECK(*full.version("odd") == "2.0-1");
+
+  const auto all = probe_paths();
+  SUBCASE("every probe wanted") {
+    auto restricted = PackageDb::from_captures(c, &all);
+    check_same_answers(full, restricted, all);
+  }
+  SUBCASE("each probe alone") {
+    for (const auto& p : all) {
+      INFO("only " << p);
+      std::vector<std::string> one = {p};
+      auto restricted = PackageDb::from_captures(c, &one);
+      check_same_answers(full, restricted, one);
+    }
+  }
+  SUBCASE("the usrmerge spelling the database does not use") {
+    // Asked as /usr/..., listed as /lib/... (and the other way round).
+    std::vector<std::string> wanted = {"/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", "/usr/bin/su",
+                                       "/bin/login", "/bin/odd", "/sbin/oddctl"};
+    auto restricted = PackageDb::from_captures(c, &wanted);
+    check_same_answers(full, restricted, wanted);
+    REQUIRE(restricted.owner("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13"));
+    CHECK(*restricted.owner("/usr/lib/x86_64-linux-gnu/libz.so.1.2.13") == "zlib1g");
+    CHECK(restricted.has_checksum("/usr/bin/su"));
+    CHECK(*restricted.owner("/bin/odd") == "odd");
+    CHECK(restricted.has_checksum("/bin/odd"));
+  }
+}
+
+TEST_CASE("packages: a restricted db knows nothing of owned paths it was not asked about") {
+  Captures c = restricted_captures();
+  auto full = PackageDb::from_captures(c);
+  std::vector<std::string> wanted = {"/bin/su", "/etc/login.defs", "/usr/local/bin/nobody",
+                                     "/usr/bin/odd"};
+  auto restricted = PackageDb::from_captures(c, &wanted);
+  check_same_answers(full, restricted, wanted);
+  CHECK(restricted.manager() == "dpkg");
+  CHECK(*restricted.owner("/usr/bin/su") == "login"); // the alias of a wanted path
+  CHECK(restricted.owner("/usr/local/bin/nobody") == nullptr);
+  for (const char* other :
+       {"/usr/bin/login", "/bin/login", "/lib/x86_64-linux-gnu/libz.so.1.2.13",
+        "/usr/lib/x86_64-linux-gnu/libz.so.1.2.13", "/etc/pam.d/login", "/usr/bin/rel",
+        "/usr/share/odd/data", "/etc/odd/odd.conf", "/relative/path", "/etc", "/lib"}) {
+    INFO("not asked: " << other);
+    CHECK(full.owner(other) != nullptr);
+    CHECK(restricted.owner(other) == nullptr);
+    CHECK_FALSE(restricted.has_checksum(other));
+  }
+  // Package versions do not depend on the paths asked about.
+  REQUIRE(restricted.version("zlib1g"));
+  CHECK(*restricted.version("zlib1g") == "1:1.2.13.dfsg-1");
+
+  std::vector<std::string> none;
+  auto nothing = PackageDb::from_captures(c, &none);
+  CHECK(nothing.empty());
+  CHECK(nothing.manager() == "dpkg");
+  CHECK(nothing.owner("/bin/su") == nullptr);
+  CHECK(*nothing.version("login") == "1:4.13+dfsg1-1+b1");
+}
+
+TEST_CASE("packages: a restricted apk db answers like the full one") {
+  Captures c;
+  c.files["/lib/apk/db/installed"] = "P:musl\n"
+                                     "V:1.2.4-r2\n"
+                                     "F:lib\n"
+                                     "R:ld-musl-x86_64.so.1\n"
+                                     "Z:Q1zB2S6Yk4cV9o3Jk=\n"
+                                     "R:libc.musl-x86_64.so.1\n"
+                                     "\n"
+                                     "P:busybox\n"
+                                     "V:1.36.1-r5\n"
+                                     "F:bin\n"
+                                     "R:busybox\n"
+                                     "Z:Q1qq=\n"
+                                     "F:usr/./bin\n"
+                                     "R:odd\n"
+                                     "Z:Q1ss=\n";
+  auto full = PackageDb::from_captures(c);
+  std::vector<std::string> wanted = {"/lib/ld-musl-x86_64.so.1",
+                                     "/usr/lib/libc.musl-x86_64.so.1",
+                                     "/usr/bin/busybox",
+                                     "/usr/bin/odd",
+                                     "/bin/odd",
+                                     "/lib",
+                                     "/etc/nothing"};
+  auto restricted = PackageDb::from_captures(c, &wanted);
+  CHECK(restricted.manager() == "apk");
+  CHECK(full.has_checksum("/usr/bin/odd"));
+  CHECK(*full.owner("/usr/bin/busybox") == "busybox");
+  for (const auto& p : wanted) {
+    INFO("path " << p);
+    CHECK(owner_or_none(restricted, p) == owner_or_none(full, p));
+    CHECK(restricted.has_checksum(p) == full.has_checksum(p));
+  }
+  CHECK(full.owner("/bin") != nullptr);
+  CHECK(restricted.owner("/bin") == nullptr);
+  CHECK(*restricted.version("busybox") == "1.36.1-r5");
+}

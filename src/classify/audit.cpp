@@ -52,8 +52,11 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
     kept.push_back(std::move(c));
   }
 
-  PackageDb image_packages = PackageDb::from_captures(image.captures);
-  PackageDb container_packages = PackageDb::from_captures(container.captures);
+  std::vector<std::string> changed_paths;
+  for (const auto& c : kept)
+    changed_paths.push_back(c.path);
+  PackageDb image_packages = PackageDb::from_captures(image.captures, &changed_paths);
+  PackageDb container_packages = PackageDb::from_captures(container.captures, &changed_paths);
   OriginAnalyzer analyzer(
       OriginInputs{image, container, container_info, image_packages, container_packages, kept});
   if (!container_info.created_epoch) {

@@ -79,10 +79,35 @@ std::uint32_t PackageDb::intern(std::string_view package) {
   return idx;
 }
 
+// Database lines are almost always clean already ("/usr/bin/ls", "usr/bin/ls");
+// those are looked up as they are, without building a string.
+bool is_plain_path(std::string_view p) {
+  if (p.empty() || p.back() == '/') return false;
+  if (p.find("//") != std::string_view::npos) return false;
+  for (std::size_t i = p.find('.'); i != std::string_view::npos; i = p.find('.', i + 1))
+    if ((i == 0 || p[i - 1] == '/') &&
+        (i + 1 == p.size() || p[i + 1] == '/' ||
+         (p[i + 1] == '.' && (i + 2 == p.size() || p[i + 2] == '/'))))
+      return false;
+  return true;
+}
+
 void PackageDb::add(std::string_view raw_path, std::uint32_t package, bool checksum) {
-  std::string path = normalise(raw_path);
+  std::string_view path;
+  std::string normalised;
+  if (is_plain_path(raw_path) && raw_path.front() == '/') {
+    path = raw_path;
+  } else if (is_plain_path(raw_path)) {
+    m_scratch.assign("/");
+    m_scratch.append(raw_path);
+    path = m_scratch;
+  } else {
+    normalised = normalise(raw_path);
+    path = normalised;
+  }
   if (path.empty()) return;
-  auto [it, inserted] = m_owner.try_emplace(std::move(path), Owned{package, checksum});
+  if (m_wanted && !m_wanted->contains(path)) return;
+  auto [it, inserted] = m_owner.try_emplace(std::string(path), Owned{package, checksum});
   // Directories are listed by many packages: the first (captures iterate in path
   // order, so the smallest package name) keeps them. A checksum recorded by the same
   // package under another file (a conffile hash in status) still counts.
@@ -229,8 +254,20 @@ void PackageDb::parse_apk_installed(std::string_view text) {
   });
 }
 
-PackageDb PackageDb::from_captures(const Captures& captures) {
+PackageDb PackageDb::from_captures(const Captures& captures,
+                                   const std::vector<std::string>* paths) {
   PackageDb db;
+  std::vector<std::string> aliases;
+  std::unordered_set<std::string_view> wanted;
+  if (paths) {
+    for (const auto& p : *paths) {
+      std::string alias = usrmerge_alias(p);
+      if (!alias.empty()) aliases.push_back(std::move(alias));
+    }
+    wanted.insert(paths->begin(), paths->end());
+    wanted.insert(aliases.begin(), aliases.end());
+    db.m_wanted = &wanted;
+  }
   bool dpkg = false;
   bool apk = false;
   for (const auto& [path, content] : captures.files) {
@@ -258,6 +295,8 @@ PackageDb PackageDb::from_captures(const Captures& captures) {
     }
   }
   db.m_manager = dpkg ? "dpkg" : apk ? "apk" : "";
+  db.m_wanted = nullptr;
+  db.m_scratch = std::string();
   return db;
 }
 

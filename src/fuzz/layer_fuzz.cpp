@@ -1,6 +1,9 @@
 // libFuzzer: one image layer as it arrives in a blob (plain, gzip or zstd tar)
 // through the decompressor, the tar reader and the layer applier; a manifest that
-// comes out must survive the saved-manifest round trip byte for byte.
+// comes out must survive the saved-manifest round trip byte for byte. The layer is
+// read twice, with and without the stream digest (diff_id) that shares its pass
+// with the file hashes: both must give the same manifest, and the stream digest
+// must equal a plain SHA-256 of the decompressed bytes.
 #include "cdrift/layer/load.hpp"
 #include "cdrift/layer/tree_builder.hpp"
 #include "cdrift/manifest/jsonl.hpp"
@@ -11,6 +14,7 @@
 #include <cstdint>
 #include <cstdlib>
 #include <string>
+#include <vector>
 
 using namespace cdrift;
 
@@ -24,12 +28,19 @@ std::string to_jsonl(const Manifest& m) {
 
 } // namespace
 
-extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+std::unique_ptr<ByteSource> open_layer(const std::uint8_t* data, std::size_t size) {
   auto raw = std::make_unique<MemorySource>(std::string(reinterpret_cast<const char*>(data), size),
                                             "layer 0 blob");
   auto src = open_decompressed(std::move(raw));
+  return src ? std::move(*src) : nullptr;
+}
+
+} // namespace
+
+extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  auto src = open_layer(data, size);
   if (!src) return 0;
-  TarReader reader(**src, "layer 0");
+  TarReader reader(*src, "layer 0");
   if (!reader.open()) return 0;
   TreeBuilder builder;
   if (!builder.apply(reader, 0, Whiteouts::apply)) return 0;
@@ -46,6 +57,35 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   }
   if (to_jsonl(*back) != first) {
     std::fprintf(stderr, "round trip: saved manifest changed after reading it back\n");
+    std::abort();
+  }
+
+  // The same layer with its stream digested alongside the file hashes.
+  auto again = open_layer(data, size);
+  TarReader digested(*again, "layer 0", StreamDigest::sha256);
+  if (!digested.open()) std::abort();
+  TreeBuilder builder2;
+  if (!builder2.apply(digested, 0, Whiteouts::apply) || !digested.finish_stream()) {
+    std::fprintf(stderr, "stream digest: the layer failed to read with its digest on\n");
+    std::abort();
+  }
+  if (to_jsonl(builder2.finish("fuzz", SourceKind::rootfs_tar)) != first) {
+    std::fprintf(stderr, "stream digest: file digests differ when the stream is digested too\n");
+    std::abort();
+  }
+  auto plain = open_layer(data, size);
+  Sha256 whole;
+  std::uint64_t bytes = 0;
+  std::vector<std::uint8_t> buf(64 * 1024);
+  for (;;) {
+    auto n = plain->read(buf.data(), buf.size());
+    if (!n) std::abort(); // it decompressed fine twice already
+    if (*n == 0) break;
+    whole.update(buf.data(), *n);
+    bytes += *n;
+  }
+  if (digested.stream_digest() != whole.finish() || digested.stream_bytes() != bytes) {
+    std::fprintf(stderr, "stream digest: differs from SHA-256 of the decompressed layer\n");
     std::abort();
   }
   return 0;

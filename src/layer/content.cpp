@@ -30,14 +30,20 @@ CaptureWish capture_wish(const Member& m) {
 Result<DigestedContent> ContentReader::read(MemberStream& members, const Member& m,
                                             CaptureWish wish) {
   DigestedContent out;
-  Sha256 hash;
+  Sha256 hash(members.file_hash_engine());
   std::uint8_t head[sniff_prefix_size];
   std::size_t head_size = 0;
   bool capture = wish == CaptureWish::keep;
   std::string captured;
   std::uint64_t total = 0;
-  auto consume = [&](const std::uint8_t* data, std::size_t size) {
-    hash.update(data, size);
+  // Holes of sparse files are hashed here; real data by the stream, which may
+  // digest itself in the same pass.
+  enum class Bytes { hole, data };
+  auto consume = [&](const std::uint8_t* data, std::size_t size, Bytes bytes) {
+    if (bytes == Bytes::data)
+      members.hash_block(data, size, hash);
+    else
+      hash.update(data, size);
     if (head_size < sizeof head) {
       std::size_t n = std::min(size, sizeof head - head_size);
       std::memcpy(head + head_size, data, n);
@@ -69,9 +75,9 @@ Result<DigestedContent> ContentReader::read(MemberStream& members, const Member&
       if (m_zeros.empty()) m_zeros.resize(64 * 1024);
       std::size_t n = static_cast<std::size_t>(
           std::min<std::uint64_t>(m_zeros.size(), static_cast<std::uint64_t>(offset) - total));
-      consume(m_zeros.data(), n);
+      consume(m_zeros.data(), n, Bytes::hole);
     }
-    consume(data, size);
+    consume(data, size, Bytes::data);
     if (m_progress) m_progress->bytes.fetch_add(size, std::memory_order_relaxed);
   }
   if (m.size > total && m.size - total > max_sparse_fill - m_sparse_filled)
@@ -82,7 +88,8 @@ Result<DigestedContent> ContentReader::read(MemberStream& members, const Member&
   while (total < m.size) { // trailing hole of a sparse file
     if (m_zeros.empty()) m_zeros.resize(64 * 1024);
     consume(m_zeros.data(),
-            static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), m.size - total)));
+            static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), m.size - total)),
+            Bytes::hole);
   }
   out.size = total;
   out.sha256 = hash.finish();

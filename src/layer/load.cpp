@@ -348,28 +348,45 @@ Result<LayerInfo> read_layer(BlobStore& store, const LayerPlan& lp, const std::s
                              const std::function<Status(MemberStream&)>& consume) {
   auto raw = store.open(lp.member);
   if (!raw) return fail(std::move(raw).error());
-  auto blob = std::make_unique<DigestSource>(std::move(*raw));
-  DigestSource* blob_digest = blob.get();
-  Compression compression = Compression::none;
-  auto inflated = open_decompressed(std::move(blob), &compression);
-  if (!inflated) return fail(with_context(std::move(inflated).error(), what));
-  // Decompression gets a core of its own; parsing and hashing keep this one.
-  if (compression != Compression::none)
-    *inflated = std::make_unique<ThreadedSource>(std::move(*inflated));
-  DigestSource tar_digest(std::move(*inflated));
+  auto sniffed = sniff_compression(std::move(*raw));
+  if (!sniffed) return fail(with_context(std::move(sniffed).error(), what));
+  Compression compression = sniffed->compression;
+  std::unique_ptr<ByteSource> tar = std::move(sniffed->stream);
+  // An uncompressed blob is its own tar stream, whose digest serves as both.
+  DigestSource* blob_digest = nullptr;
+  if (compression != Compression::none) {
+    auto blob = std::make_unique<DigestSource>(std::move(tar));
+    blob_digest = blob.get();
+    // Three stages on three threads, each handing large reused chunks to the next:
+    // read and digest the blob, decompress, parse and hash. Decompressing the
+    // largest layer is the longest chain of the whole audit; nothing else runs on
+    // its thread.
+    auto read_ahead = std::make_unique<ThreadedSource>(std::move(blob), 1u << 20, 3);
+    auto inflated = decompressor_for(compression, std::move(read_ahead));
+    if (!inflated) return fail(with_context(std::move(inflated).error(), what));
+    tar = std::make_unique<ThreadedSource>(std::move(*inflated));
+  }
+  Sha256Digest diff_digest;
+  std::uint64_t tar_bytes = 0;
   {
-    TarReader reader(tar_digest, what);
+    TarReader reader(*tar, what, StreamDigest::sha256);
     CDRIFT_TRY(reader.open());
     CDRIFT_TRY(consume(reader));
+    // Digests cover every byte, including padding after the tar's end marker.
+    CDRIFT_TRY(reader.finish_stream());
+    diff_digest = reader.stream_digest();
+    tar_bytes = reader.stream_bytes();
   }
-  // Digests cover every byte, including padding after the tar's end marker.
-  CDRIFT_TRY(tar_digest.drain());
-  CDRIFT_TRY(blob_digest->drain());
   LayerInfo info;
   info.media_type = lp.media_type;
-  info.size = blob_digest->bytes();
-  std::string blob_actual = "sha256:" + to_hex(blob_digest->finish());
-  std::string diff_actual = "sha256:" + to_hex(tar_digest.finish());
+  std::string diff_actual = "sha256:" + to_hex(diff_digest);
+  std::string blob_actual = diff_actual;
+  info.size = tar_bytes;
+  if (blob_digest) {
+    CDRIFT_TRY(blob_digest->drain());
+    info.size = blob_digest->bytes();
+    blob_actual = "sha256:" + to_hex(blob_digest->finish());
+  }
   if (lp.size && *lp.size != info.size)
     return fail(ErrorKind::integrity, what + ": blob size mismatch: descriptor says " +
                                           std::to_string(*lp.size) + " bytes, read " +

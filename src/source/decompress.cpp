@@ -15,10 +15,20 @@ constexpr std::size_t input_buffer_size = 256 * 1024;
 // remembers whether it has ended.
 class InputBuffer {
 public:
-  explicit InputBuffer(std::unique_ptr<ByteSource> inner)
-      : m_inner(std::move(inner)), m_buf(input_buffer_size) {}
+  explicit InputBuffer(std::unique_ptr<ByteSource> inner) : m_inner(std::move(inner)) {}
 
   Status refill() {
+    // A source that lends its buffers (a read-ahead thread) is read in place; the
+    // decompressors only read their input, whatever their APIs' pointer types say.
+    const std::uint8_t* view = nullptr;
+    if (auto lent = m_inner->read_view(view)) {
+      if (!*lent) return fail(std::move(*lent).error());
+      m_data = const_cast<std::uint8_t*>(view);
+      m_size = **lent;
+      if (m_size == 0) m_eof = true;
+      return {};
+    }
+    if (m_buf.empty()) m_buf.resize(input_buffer_size);
     auto n = m_inner->read(m_buf.data(), m_buf.size());
     if (!n) return fail(std::move(n).error());
     m_data = m_buf.data();
@@ -184,29 +194,41 @@ std::string_view to_string(Compression c) {
   return "unsupported";
 }
 
-Result<std::unique_ptr<ByteSource>> open_decompressed(std::unique_ptr<ByteSource> inner,
-                                                      Compression* detected) {
+Result<SniffedStream> sniff_compression(std::unique_ptr<ByteSource> inner) {
   std::string head(8, '\0');
   auto n = read_full(*inner, reinterpret_cast<std::uint8_t*>(head.data()), head.size());
   if (!n) return fail(std::move(n).error());
   head.resize(*n);
-  Compression c = detect_compression(head);
-  if (detected) *detected = c;
-  std::string name = inner->name();
-  std::unique_ptr<ByteSource> replay = std::make_unique<PrefixSource>(head, std::move(inner));
+  SniffedStream out;
+  out.compression = detect_compression(head);
+  out.stream = std::make_unique<PrefixSource>(head, std::move(inner));
+  return out;
+}
+
+Result<std::unique_ptr<ByteSource>> decompressor_for(Compression c,
+                                                     std::unique_ptr<ByteSource> stream) {
   switch (c) {
   case Compression::gzip:
-    return std::unique_ptr<ByteSource>(new GzipSource(std::move(replay)));
+    return std::unique_ptr<ByteSource>(new GzipSource(std::move(stream)));
   case Compression::zstd:
-    return std::unique_ptr<ByteSource>(new ZstdSource(std::move(replay)));
+    return std::unique_ptr<ByteSource>(new ZstdSource(std::move(stream)));
   case Compression::unsupported:
     return fail(
         ErrorKind::input,
-        name + ": compressed with xz or bzip2, which image layers do not use; decompress it first");
+        stream->name() +
+            ": compressed with xz or bzip2, which image layers do not use; decompress it first");
   case Compression::none:
     break;
   }
-  return replay;
+  return stream;
+}
+
+Result<std::unique_ptr<ByteSource>> open_decompressed(std::unique_ptr<ByteSource> inner,
+                                                      Compression* detected) {
+  auto sniffed = sniff_compression(std::move(inner));
+  if (!sniffed) return fail(std::move(sniffed).error());
+  if (detected) *detected = sniffed->compression;
+  return decompressor_for(sniffed->compression, std::move(sniffed->stream));
 }
 
 } // namespace cdrift

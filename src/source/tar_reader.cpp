@@ -14,36 +14,99 @@ namespace {
 constexpr std::size_t tar_buffer_size = 1024 * 1024;
 } // namespace
 
-TarReader::TarReader(ByteSource& src, std::string name)
-    : m_src(src), m_name(std::move(name)), m_archive(archive_read_new(), archive_read_free) {}
+TarReader::TarReader(ByteSource& src, std::string name, StreamDigest digest)
+    : m_src(src), m_name(std::move(name)), m_archive(archive_read_new(), archive_read_free) {
+  if (digest == StreamDigest::sha256) m_stream_hash.emplace(Sha256Engine::paired);
+}
 
 TarReader::~TarReader() = default;
 
 la_ssize_t TarReader::read_callback(archive*, void* self_ptr, const void** buffer) {
   auto* self = static_cast<TarReader*>(self_ptr);
+  // libarchive is done with the previous block once it asks for the next one.
+  self->finish_block();
   // Sources that own their buffers lend them: no copy between decompressor and parser.
   const std::uint8_t* view = nullptr;
+  std::size_t size = 0;
   if (auto n = self->m_src.read_view(view)) {
     if (!*n) {
       self->m_source_error = std::move(*n).error();
       return -1;
     }
-    *buffer = view;
-    return static_cast<la_ssize_t>(**n);
+    size = **n;
+  } else {
+    auto got = self->m_src.read(self->m_buffer.data(), self->m_buffer.size());
+    if (!got) {
+      self->m_source_error = std::move(got).error();
+      return -1;
+    }
+    view = self->m_buffer.data();
+    size = *got;
   }
-  auto n = self->m_src.read(self->m_buffer.data(), self->m_buffer.size());
-  if (!n) {
-    self->m_source_error = std::move(n).error();
-    return -1;
-  }
-  *buffer = self->m_buffer.data();
-  return static_cast<la_ssize_t>(*n);
+  self->m_block = view;
+  self->m_block_size = size;
+  self->m_block_hashed = 0;
+  *buffer = view;
+  return static_cast<la_ssize_t>(size);
 }
 
 la_int64_t TarReader::skip_callback(archive*, void* self_ptr, la_int64_t request) {
   auto* self = static_cast<TarReader*>(self_ptr);
-  if (request <= 0) return 0;
-  return static_cast<la_int64_t>(self->m_src.skip(static_cast<std::uint64_t>(request)));
+  // A digested stream has to see every byte, so it is read, never seeked over.
+  if (request <= 0 || self->m_stream_hash) return 0;
+  std::uint64_t skipped = self->m_src.skip(static_cast<std::uint64_t>(request));
+  self->m_stream_bytes += skipped;
+  return static_cast<la_int64_t>(skipped);
+}
+
+void TarReader::finish_block() {
+  if (m_stream_hash && m_block_hashed < m_block_size)
+    m_stream_hash->update(m_block + m_block_hashed, m_block_size - m_block_hashed);
+  m_stream_bytes += m_block_size;
+  m_block = nullptr;
+  m_block_size = m_block_hashed = 0;
+}
+
+Sha256Engine TarReader::file_hash_engine() const {
+  return m_stream_hash ? m_stream_hash->engine() : Sha256Engine::openssl;
+}
+
+void TarReader::hash_block(const std::uint8_t* data, std::size_t size, Sha256& file) {
+  // File data normally lies in the block libarchive holds, past what the stream
+  // digest has seen; anything else (data libarchive copied to join two blocks)
+  // goes to the file alone and reaches the stream digest with its block.
+  auto at = reinterpret_cast<std::uintptr_t>(data);
+  auto block = reinterpret_cast<std::uintptr_t>(m_block);
+  if (!m_stream_hash || !m_block || at < block + m_block_hashed || at > block + m_block_size ||
+      size > block + m_block_size - at) {
+    file.update(data, size);
+    return;
+  }
+  const std::uint8_t* hashed_to = m_block + m_block_hashed;
+  m_stream_hash->update(hashed_to, static_cast<std::size_t>(data - hashed_to));
+  Sha256::update_both(*m_stream_hash, file, data, size);
+  m_block_hashed = static_cast<std::size_t>(data + size - m_block);
+}
+
+Status TarReader::finish_stream() {
+  finish_block();
+  for (;;) {
+    const std::uint8_t* view = nullptr;
+    std::size_t size = 0;
+    if (auto n = m_src.read_view(view)) {
+      if (!*n) return fail(std::move(*n).error());
+      size = **n;
+    } else {
+      if (m_buffer.empty()) m_buffer.resize(tar_buffer_size);
+      auto got = m_src.read(m_buffer.data(), m_buffer.size());
+      if (!got) return fail(std::move(got).error());
+      view = m_buffer.data();
+      size = *got;
+    }
+    if (size == 0) return {};
+    if (m_stream_hash) m_stream_hash->update(view, size);
+    m_stream_bytes += size;
+  }
 }
 
 Error TarReader::archive_error(const std::string& what) {

@@ -7,6 +7,7 @@
 #include <string>
 #include <string_view>
 #include <unordered_map>
+#include <unordered_set>
 #include <vector>
 
 namespace cdrift {
@@ -15,7 +16,11 @@ class PackageDb {
 public:
   // Parses whatever dpkg/apk data the manifest captured; malformed lines are skipped
   // (the data is attacker-controlled and only ever informs, never decides alone).
-  static PackageDb from_captures(const Captures& captures);
+  // With `paths`, owner records are kept for those paths only (and their usrmerge
+  // aliases): an audit asks about its changes, not about the 20,000 paths a Debian
+  // image lists, and building that table every time costs more than the diff.
+  static PackageDb from_captures(const Captures& captures,
+                                 const std::vector<std::string>* paths = nullptr);
 
   // The package that lists `path`, or nullptr. usrmerge aliases are tried too: a
   // package listing /bin/x owns /usr/bin/x in an image whose /bin -> usr/bin, and the
@@ -51,6 +56,9 @@ private:
   std::unordered_map<std::string, std::uint32_t> m_package_index;
   std::unordered_map<std::string, std::string> m_versions; // package -> version
   std::unordered_map<std::string, Owned> m_owner;          // clean absolute path -> owner
+  // While from_captures() runs with `paths`: the ones to keep.
+  const std::unordered_set<std::string_view>* m_wanted = nullptr;
+  std::string m_scratch;
 };
 
 } // namespace cdrift

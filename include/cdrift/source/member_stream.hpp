@@ -50,6 +50,12 @@ public:
   // The current member's content already read and hashed, if this stream did
   // that (a scanned layer); null when next_block() must be used.
   virtual const DigestedContent* digested() const { return nullptr; }
+  // How file data from next_block() is hashed: a stream that digests itself too
+  // (a layer) feeds both digests in one pass.
+  virtual Sha256Engine file_hash_engine() const { return Sha256Engine::openssl; }
+  virtual void hash_block(const std::uint8_t* data, std::size_t size, Sha256& file) {
+    file.update(data, size);
+  }
 };
 
 } // namespace cdrift
