@@ -11,6 +11,7 @@
 #include "cdrift/source/decompress.hpp"
 #include "cdrift/source/tar_reader.hpp"
 #include "cdrift/util/json.hpp"
+#include "test_tar.hpp"
 
 #include <csignal>
 #include <cstdio>
@@ -24,58 +25,11 @@
 #include <unistd.h>
 
 using namespace cdrift;
+using cdrift::test::padded;
+using cdrift::test::pax_header;
+using cdrift::test::ustar_header;
 
 namespace {
-
-// A 512-byte ustar header with a valid checksum.
-std::string ustar_header(const std::string& name, std::uint64_t size, char type = '0') {
-  std::string h(512, '\0');
-  h.replace(0, name.size(), name);
-  auto octal = [&](std::size_t at, std::size_t width, std::uint64_t v) {
-    char buf[32];
-    std::snprintf(buf, sizeof buf, "%0*llo", static_cast<int>(width - 1),
-                  static_cast<unsigned long long>(v));
-    h.replace(at, width - 1, buf);
-  };
-  octal(100, 8, 0644);
-  octal(108, 8, 0);
-  octal(116, 8, 0);
-  octal(124, 12, size);
-  octal(136, 12, 1700000000);
-  h[156] = type;
-  h.replace(257, 8,
-            std::string("ustar\0"
-                        "00",
-                        8));
-  h.replace(148, 8, "        ");
-  unsigned sum = 0;
-  for (unsigned char c : h)
-    sum += c;
-  char chk[8];
-  std::snprintf(chk, sizeof chk, "%06o", sum);
-  h.replace(148, 6, chk);
-  h[154] = '\0';
-  h[155] = ' ';
-  return h;
-}
-
-std::string padded(std::string data) {
-  data.resize((data.size() + 511) / 512 * 512, '\0');
-  return data;
-}
-
-// A pax extended header ('x') with the given "key=value" records.
-std::string pax_header(const std::vector<std::string>& records) {
-  std::string body;
-  for (const auto& r : records) {
-    std::string rec = " " + r + "\n";
-    std::size_t len = rec.size();
-    while (std::to_string(len).size() + rec.size() != len)
-      len = std::to_string(len).size() + rec.size();
-    body += std::to_string(len) + rec;
-  }
-  return ustar_header("././@PaxHeader", body.size(), 'x') + padded(body);
-}
 
 // Applies `bytes` as an image layer (any compression); the error, if any.
 Status apply_layer(const std::string& bytes) {
