@@ -62,13 +62,19 @@ rss_cached=$(rss "$cdrift" audit --image "$saved" --container "$export_tar" --fo
 entries=$(python3 -c 'import json,sys; r=json.load(open(sys.argv[1])); print(r["summary"]["entries_image"], r["summary"]["entries_container"])' "$tmp/cold.json")
 
 ratio() { echo "scale=2; $1 / $2" | bc; }
+# Round by round, peer over cold: how much the headline ratio moves within the run.
+read -r -a peer_t <<<"${times[peer]}"
+read -r -a cold_t <<<"${times[cold]}"
+spread=$(for ((i = 0; i < ${#cold_t[@]}; i++)); do ratio "${peer_t[i]}" "${cold_t[i]}"; done | sort -g |
+  awk 'NR == 1 {lo = $1} {hi = $1} END {printf "%s to %s", lo, hi}')
 cat <<OUT
 == cdrift benchmark: $(date -u +%Y-%m-%dT%H:%MZ), $(nproc) cores, $(grep -m1 'model name' /proc/cpuinfo | cut -d: -f2 | sed 's/^ //'), $rounds rounds, medians
 corpus: $W (image and export entries: $entries)
 limit.sh (igzip + sha256 of layers, sha256 of export):  ${med[limit]} s
 peer-pipeline.sh (bsdtar mtree x3 + diff):               ${med[peer]} s
 cdrift audit, cold (--no-cache):                        ${med[cold]} s   = $(ratio "${med[cold]}" "${med[limit]}") x limit, $(ratio "${med[peer]}" "${med[cold]}") x faster than peer
-  same, all hashing in OpenSSL (CDRIFT_SHA256=openssl): ${med[cold_openssl]} s   = $(ratio "${med[peer]}" "${med[cold_openssl]}") x faster than peer
+  peer / cold, round by round:                          $spread
+  cold, all hashing in OpenSSL (CDRIFT_SHA256=openssl): ${med[cold_openssl]} s   = $(ratio "${med[peer]}" "${med[cold_openssl]}") x faster than peer
 cdrift audit, image manifest cached:                    ${med[cached]} s   = $(ratio "${med[cached]}" "${med[hash_export]}") x openssl sha256 of the export (${med[hash_export]} s)
 peak RSS: cold $((rss_cold / 1024)) MB, cached $((rss_cached / 1024)) MB
 goals: cold <= 1.25 x limit, >= 2 x faster than peer; cached <= 1.25 x sha256 of export; RSS < 100 MB
