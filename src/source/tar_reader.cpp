@@ -21,33 +21,29 @@ TarReader::TarReader(ByteSource& src, std::string name, StreamDigest digest)
 
 TarReader::~TarReader() = default;
 
+Result<std::size_t> TarReader::next_source_block(const std::uint8_t*& data) {
+  // Sources that own their buffers lend them: no copy between decompressor and parser.
+  if (auto n = m_src.read_view(data)) return std::move(*n);
+  if (m_buffer.empty()) m_buffer.resize(tar_buffer_size);
+  data = m_buffer.data();
+  return m_src.read(m_buffer.data(), m_buffer.size());
+}
+
 la_ssize_t TarReader::read_callback(archive*, void* self_ptr, const void** buffer) {
   auto* self = static_cast<TarReader*>(self_ptr);
   // libarchive is done with the previous block once it asks for the next one.
   self->finish_block();
-  // Sources that own their buffers lend them: no copy between decompressor and parser.
   const std::uint8_t* view = nullptr;
-  std::size_t size = 0;
-  if (auto n = self->m_src.read_view(view)) {
-    if (!*n) {
-      self->m_source_error = std::move(*n).error();
-      return -1;
-    }
-    size = **n;
-  } else {
-    auto got = self->m_src.read(self->m_buffer.data(), self->m_buffer.size());
-    if (!got) {
-      self->m_source_error = std::move(got).error();
-      return -1;
-    }
-    view = self->m_buffer.data();
-    size = *got;
+  auto size = self->next_source_block(view);
+  if (!size) {
+    self->m_source_error = std::move(size).error();
+    return -1;
   }
   self->m_block = view;
-  self->m_block_size = size;
+  self->m_block_size = *size;
   self->m_block_hashed = 0;
   *buffer = view;
-  return static_cast<la_ssize_t>(size);
+  return static_cast<la_ssize_t>(*size);
 }
 
 la_int64_t TarReader::skip_callback(archive*, void* self_ptr, la_int64_t request) {
@@ -92,20 +88,11 @@ Status TarReader::finish_stream() {
   finish_block();
   for (;;) {
     const std::uint8_t* view = nullptr;
-    std::size_t size = 0;
-    if (auto n = m_src.read_view(view)) {
-      if (!*n) return fail(std::move(*n).error());
-      size = **n;
-    } else {
-      if (m_buffer.empty()) m_buffer.resize(tar_buffer_size);
-      auto got = m_src.read(m_buffer.data(), m_buffer.size());
-      if (!got) return fail(std::move(got).error());
-      view = m_buffer.data();
-      size = *got;
-    }
-    if (size == 0) return {};
-    if (m_stream_hash) m_stream_hash->update(view, size);
-    m_stream_bytes += size;
+    auto size = next_source_block(view);
+    if (!size) return fail(std::move(size).error());
+    if (*size == 0) return {};
+    if (m_stream_hash) m_stream_hash->update(view, *size);
+    m_stream_bytes += *size;
   }
 }
 
@@ -119,7 +106,6 @@ Error TarReader::archive_error(const std::string& what) {
 
 Status TarReader::open() {
   if (!m_archive) return fail(ErrorKind::io, m_name + ": cannot allocate a tar reader");
-  m_buffer.resize(tar_buffer_size);
   archive* a = m_archive.get();
   archive_read_support_format_tar(a);
   archive_read_set_callback_data(a, this);

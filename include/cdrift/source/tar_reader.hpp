@@ -45,6 +45,8 @@ private:
   static la_ssize_t read_callback(archive*, void* self, const void** buffer);
   static la_int64_t skip_callback(archive*, void* self, la_int64_t request);
   Error archive_error(const std::string& what);
+  // The source's next block, lent or copied into m_buffer; 0 at the end.
+  Result<std::size_t> next_source_block(const std::uint8_t*& data);
   // Hashes what is left of the block libarchive holds, before it is replaced.
   void finish_block();
 
