@@ -3,6 +3,7 @@
 #include "cdrift/classify/finding.hpp"
 #include "cdrift/classify/readonly_plan.hpp"
 #include "cdrift/report/json.hpp"
+#include "cdrift/report/sarif.hpp"
 #include "cdrift/report/text.hpp"
 
 #include <algorithm>
@@ -309,6 +310,12 @@ TEST_CASE("read-only plan: JSON and text renderings") {
   CHECK(plan["docker_run"] == nlohmann::json::array({"--read-only", "-v", "srv-d:/srv/d"}));
   // The non-UTF-8 name travels lossy in the note, and the JSON stays valid.
   CHECK(plan["notes"][0].get<std::string>().find("/srv/caf\xef\xbf\xbd") != std::string::npos);
+
+  auto sarif = nlohmann::json::parse(render_sarif(r, nullptr, JsonOptions{}));
+  const auto& ro = sarif["runs"][0]["properties"]["readOnlyPlan"];
+  CHECK(ro["writablePaths"] == plan["writable_paths"]);
+  CHECK(ro["dockerRun"] == plan["docker_run"]);
+  CHECK(ro["notes"] == plan["notes"]);
 
   std::string text = render_text(r, TextOptions{});
   auto at = text.find("To run this container read-only: make /srv/d writable\n");
