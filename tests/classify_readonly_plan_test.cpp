@@ -97,6 +97,9 @@ TEST_CASE("read-only plan: no findings is ready with no mount") {
   CHECK(p.docker_run == std::vector<std::string>{"--read-only"});
   CHECK(p.kubernetes.find("readOnlyRootFilesystem: true\n") != std::string::npos);
   CHECK(p.kubernetes.find("volumeMounts:") == std::string::npos);
+  ReadOnlyPlan fallback; // what a report built without classify_diff carries
+  CHECK(fallback.kubernetes == p.kubernetes);
+  CHECK(fallback.docker_run == p.docker_run);
 
   // The runtime's placeholders are not the application's writes.
   r.ignored.push_back({"/etc/hostname", "runtime placeholder: docker (CDR-IGN-003)"});

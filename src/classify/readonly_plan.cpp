@@ -154,10 +154,7 @@ std::string yaml_quote(std::string_view s) {
 }
 
 std::string kubernetes_yaml(const std::vector<WritablePath>& paths) {
-  std::string y = "# Merge securityContext and volumeMounts into the container, volumes into the "
-                  "pod spec.\n"
-                  "securityContext:\n"
-                  "  readOnlyRootFilesystem: true\n";
+  std::string y(read_only_yaml_head);
   if (paths.empty()) return y;
   y += "volumeMounts:\n";
   for (const WritablePath& w : paths)

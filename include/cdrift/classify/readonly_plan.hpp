@@ -8,6 +8,7 @@
 
 #include <cstdint>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cdrift {
@@ -24,15 +25,23 @@ struct WritablePath {
   VolumeMedium medium = VolumeMedium::disk;
 };
 
+// The snippet's start, and all of it when nothing needs a mount.
+inline constexpr std::string_view read_only_yaml_head =
+    "# Merge securityContext and volumeMounts into the container, volumes into the pod spec.\n"
+    "securityContext:\n"
+    "  readOnlyRootFilesystem: true\n";
+
+// Defaults to the plan of a container that wrote nothing, so that a report built
+// without classify_diff (tests, tools) still carries a valid one.
 struct ReadOnlyPlan {
   // True only when the container wrote nothing at all: the switch can be flipped
   // with no mount. Any write (the application's, drift, or of unknown origin) makes
   // it false; writable_paths and notes then say what to do.
   bool ready = true;
-  std::vector<WritablePath> writable_paths; // sorted by path bytes, none inside another
-  std::string kubernetes;                   // YAML snippet, trailing newline
-  std::vector<std::string> docker_run;      // "--read-only" then one flag pair per path
-  std::vector<std::string> notes;           // decisions left to a person; raw bytes
+  std::vector<WritablePath> writable_paths;           // sorted by path bytes, none inside another
+  std::string kubernetes{read_only_yaml_head};        // YAML snippet, trailing newline
+  std::vector<std::string> docker_run{"--read-only"}; // then one flag pair per path
+  std::vector<std::string> notes;                     // decisions left to a person; raw bytes
 };
 
 // Computed from report.findings (before suppressions: a baselined write is still a
