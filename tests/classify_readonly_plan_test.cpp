@@ -328,6 +328,13 @@ TEST_CASE("read-only plan: JSON and text renderings") {
   CHECK(text.find("/srv/caf\\xe9", at) != std::string::npos); // escaped for the terminal
   CHECK(text.rfind("findings") > at);                         // the summary line stays last
 
+  AuditReport spaced;
+  spaced.findings.push_back(added(file_at("/srv/My Data/x")));
+  spaced.read_only_plan = plan_read_only(spaced, base_image);
+  CHECK(render_text(spaced, TextOptions{})
+            .find("docker run --read-only -v 'srv-my-data:/srv/My Data' IMAGE\n") !=
+        std::string::npos);
+
   AuditReport clean;
   clean.read_only_plan = plan_read_only(clean, base_image);
   CHECK(

@@ -224,6 +224,17 @@ def exercise(name, state_dir):
     rootfs_tar(tar)
     rt.ok("import", "--change", "WORKDIR /app", "--change", 'CMD ["/app/run.sh"]', tar, IMAGE)
 
+    # A container that wrote nothing: the runtime's placeholders are not writes.
+    idle = "cdrift-ro-idle"
+    rt.cmd("rm", "-f", idle)
+    rt.ok("run", "-d", "--name", idle, "--network", "none", IMAGE, "sleep", "1000")
+    _, clean = audit_plan(rt, "audit of an idle container", "--container", "%s:%s" % (name, idle))
+    if clean is not None:
+        s.check(name + ": idle container: ready, nothing to mount, only --read-only",
+                clean["ready"] is True and clean["writable_paths"] == [] and clean["notes"] == []
+                and clean["docker_run"] == ["--read-only"], repr(clean))
+    rt.cmd("rm", "-f", idle)
+
     # 1. The workload in a writable container.
     web = "cdrift-ro-web"
     rt.cmd("rm", "-f", web)
