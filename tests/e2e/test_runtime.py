@@ -333,9 +333,13 @@ def check_cache_tamper(rt):
     s.check(rt.name + ": a tampered cache entry is not trusted (miss, rebuilt)",
             "image manifest cache: miss " + rt.image_id in err and rep is not None and not rep.get("findings"),
             "%s; findings %s" % (err.strip()[:300], rep and [f["path"] for f in rep.get("findings", [])]))
+    fresh = r.stdout
     r, rep = audit_json(rt, "--container", "%s:%s" % (rt.name, c), extra_env=debug)
     s.check(rt.name + ": the rebuilt entry is used again (hit)",
             "image manifest cache: hit " + rt.image_id in r.stderr.decode(errors="replace"), describe(r))
+    s.check(rt.name + ": the report is byte-identical whether the image came from the cache or fresh",
+            r.stdout == fresh and fresh, "fresh image.source %s, cached %s" % (
+                (json.loads(fresh or b"{}").get("image") or {}).get("source"), (rep or {}).get("image", {}).get("source")))
     r = rt.cdrift("cache", "prune")
     s.check(rt.name + ": cdrift cache prune", r.returncode == 0 and not os.path.exists(cache), describe(r))
     r, rep = audit_json(rt, "--container", "%s:%s" % (rt.name, c), extra_env=debug)
