@@ -344,7 +344,8 @@ TEST_CASE("origin: chmod u+s leaves mtime alone: metadata-only on a system path"
     s.history("/root/.bash_history", "chmod u+s /usr/bin/find\n");
     Origin o = s.origin("/usr/bin/find");
     CHECK(o.kind == OriginKind::shell_edit);
-    CHECK(o.confidence == Confidence::medium);
+    // The history names the very command: a system path, the full path and a shell.
+    CHECK(o.confidence == Confidence::high);
     CHECK(has_line(o, "line 1 mentions /usr/bin/find: chmod u+s /usr/bin/find"));
   }
 }
@@ -360,13 +361,22 @@ TEST_CASE("origin: runtime writes in data directories") {
     CHECK(has_line(o, "under /var/log, an application data directory"));
     CHECK(has_line(o, "owned by uid 1001, the image's USER app (uid 1001)"));
   }
-  SUBCASE("root-owned file in /tmp while the image runs as app") {
+  SUBCASE("root-owned file in /tmp while the image runs as app: not the application") {
+    // An owner the application cannot be outweighs the directory it landed in.
     Scenario s;
     s.add(file("/tmp/cache.bin", "x", created + 50));
     Origin o = s.origin("/tmp/cache.bin");
-    CHECK(o.kind == OriginKind::runtime_write);
+    CHECK(o.kind == OriginKind::shell_edit);
     CHECK(o.confidence == Confidence::low);
-    CHECK(has_line(o, "owner 0:0 is not the user the application runs as"));
+    CHECK(has_line(o, "owner 0:0 is root, which the application cannot be"));
+    CHECK(has_line(o, "under /tmp, an application data directory"));
+  }
+  SUBCASE("a file in /tmp owned by some other known account") {
+    Scenario s;
+    s.add(file("/tmp/other", "x", created + 50, 1, 1));
+    Origin o = s.origin("/tmp/other");
+    CHECK(o.kind == OriginKind::unknown);
+    CHECK(has_line(o, "owner 1:1 is not the user the application runs as"));
   }
   SUBCASE("the working directory and declared volumes") {
     Scenario s;
@@ -510,11 +520,14 @@ TEST_CASE("origin: unknown says what was checked") {
   Scenario s;
   s.container.entries.erase(std::find_if(s.container.entries.begin(), s.container.entries.end(),
                                          [](const Entry& e) { return e.path == "/.dockerenv"; }));
+  for (auto& e : s.image.entries)
+    e.mtime = 0; // no build time to bound anything with
   s.modify(file("/etc/motd", "owned\n", created + 3600), {Field::content, Field::size});
+  s.finish();
+  CHECK_FALSE(s.analyzer->creation_time());
   Origin o = s.origin("/etc/motd");
   CHECK(o.kind == OriginKind::unknown);
   CHECK(has_line(o, "container creation time unknown"));
-  CHECK(has_line(o, "owner 0:0 is unchanged from the image"));
   CHECK(has_line(o, "no shell history added or changed"));
 }
 

@@ -217,7 +217,6 @@ Status parse_match(const json& j, const ErrorSite& site, RuleMatch& m) {
   return {};
 }
 
-
 Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t index) {
   ErrorSite site{file, "#" + std::to_string(index + 1)};
   if (!j.is_object()) return fail(load_error(site, "", "a rule must be a JSON object", "CDR-R003"));
@@ -296,7 +295,6 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
     CDRIFT_TRY(rule_detail::parse_examples(*it, site, rule.examples));
   return rule;
 }
-
 
 struct LoadedFile {
   std::string path;

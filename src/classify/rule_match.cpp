@@ -171,7 +171,6 @@ bool default_before(const Candidate& a, const Candidate& b) {
   return a.rule->id < b.rule->id;
 }
 
-
 // A rule's own score, else the middle of its band (the lower quarter for default rules,
 // which only say where a change is); each further matching rule adds corroboration.
 double score_of(const Rule& primary, std::size_t others) {
