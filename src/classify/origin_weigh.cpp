@@ -121,7 +121,14 @@ std::optional<Origin> package_origin(const State& s, const Change& c,
                                 ? s.in.image_packages.manager()
                                 : s.in.container_packages.manager());
   if (is_package_db_path(c.path) || is_package_bookkeeping(c.path)) {
-    Origin o{OriginKind::package_manager, Confidence::medium, {}};
+    // The database that records the operation is its own best witness.
+    const PackageFacts facts = s.packages.facts(c);
+    Origin o{
+        OriginKind::package_manager, facts.database ? Confidence::high : Confidence::medium, {}};
+    if (facts.database)
+      o.evidence.push_back("packages " + s.packages.summary(8) + " (" +
+                           std::string(s.packages.manager()) +
+                           " database of the image vs the container's)");
     o.evidence.push_back(c.path + " is package-manager bookkeeping");
     o.evidence.push_back(s.package_db_line());
     return o;
