@@ -251,12 +251,12 @@ void weigh_copy(const State& s, const Change& c, Weighing& w) {
   const Entry& after = *c.after;
   const Entry* parent = s.in.container.find(parent_path(c.path));
   const Entry* image_parent = s.in.image.find(parent_path(c.path));
-  // The directory changed in the container: after the reference time, or (without
-  // one) away from the image's own directory mtime.
+  // The directory changed in the container: away from the image's own directory mtime
+  // (a build step may have touched it as late as the build bound), and not before the
+  // reference time.
   const auto ref = s.reference();
-  const bool parent_changed =
-      parent && ((ref && parent->mtime >= *ref) ||
-                 (!ref && (!image_parent || image_parent->mtime != parent->mtime)));
+  const bool parent_changed = parent && (!image_parent || image_parent->mtime != parent->mtime) &&
+                              (!ref || parent->mtime >= *ref);
   const bool old = s.old_mtime(c);
   if (old) {
     std::string line = "mtime " + format_utc(after.mtime) + " is " +
