@@ -78,7 +78,8 @@ struct ContainerInfo {
   std::string id;
   std::string name;
   std::string image;
-  std::string created; // RFC 3339, when known
+  std::string image_id; // "sha256:<config digest>" when the runtime or an inspect file says
+  std::string created;  // RFC 3339, when known
   std::string started;
   std::string user;
   std::vector<std::string> entrypoint;
