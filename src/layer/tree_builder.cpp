@@ -183,6 +183,8 @@ Status TreeBuilder::apply(MemberStream& members, int layer, Whiteouts whiteouts)
 
 Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Whiteouts whiteouts) {
   const std::string& what = members.name();
+  for (auto& w : m.warnings)
+    m_warnings.push_back(std::move(w));
   auto cleaned = clean_path(m.name);
   if (!cleaned) return fail(with_context(std::move(cleaned).error(), what));
   std::string path = std::move(*cleaned);

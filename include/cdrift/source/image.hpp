@@ -39,9 +39,15 @@ std::string host_platform();
 // An OCI layout (directory or archive): index.json → manifest → config.
 Result<ImagePlan> read_oci_image(std::unique_ptr<BlobStore> store, SourceKind kind,
                                  const ImageOptions& options);
+// Which index of a Docker 25+ archive (manifest.json and an OCI layout) is read.
+enum class ArchiveIndex {
+  prefer_oci,    // detected form: the OCI layout when there is one
+  manifest_json, // `docker-archive:` named explicitly
+};
+
 // A `docker save` archive: manifest.json → config and layer members.
-Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
-                                      const ImageOptions& options);
+Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store, const ImageOptions& options,
+                                      ArchiveIndex index = ArchiveIndex::prefer_oci);
 
 // Fills what ImageInfo keeps from an image config (platform, created, User,
 // WorkingDir, Entrypoint, Cmd, Env, Volumes, history); both archive forms use it.
