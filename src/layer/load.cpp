@@ -223,8 +223,27 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
                                                               : ArchiveIndex::prefer_oci);
 }
 
-Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions& options) {
-  const std::string& path = spec.location;
+// "oci:DIR:REF": DIR is the longest prefix before a ':' that is a directory (a
+// reference may hold ':' itself: "alpine:3.19", "sha256:...").
+void split_layout_ref(std::string& path, std::string& ref) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return;
+  for (std::size_t colon = path.rfind(':'); colon != std::string::npos && colon > 0;
+       colon = path.rfind(':', colon - 1)) {
+    std::string dir = path.substr(0, colon);
+    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      ref = path.substr(colon + 1);
+      path = std::move(dir);
+      return;
+    }
+    if (colon == 0) break;
+  }
+}
+
+Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions& options_in) {
+  std::string path = spec.location;
+  LoadOptions options = options_in;
+  if (spec.form == SourceForm::oci_layout) split_layout_ref(path, options.image.ref);
   if (path == "-") {
     auto in = std::make_unique<FdSource>(0, std::string("stdin"), FdSource::Ownership::borrow);
     int fd = -1;
@@ -237,10 +256,22 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
     return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) {
     bool tree_only = side == Side::container && options.detection == Detection::container_tree;
-    bool layout = !tree_only && ::access((path + "/oci-layout").c_str(), F_OK) == 0;
     SourceForm form = spec.form;
-    if (form == SourceForm::auto_detect)
+    if (form == SourceForm::auto_detect && side == Side::image) {
+      // The image side of an audit is an image unless the user says otherwise:
+      // a directory taken for a root filesystem would be audited against silently.
+      if (::access((path + "/oci-layout").c_str(), F_OK) != 0 &&
+          ::access((path + "/index.json").c_str(), F_OK) != 0)
+        return fail(ErrorKind::input,
+                    escape_for_terminal(path) +
+                        ": not an OCI image layout (use dir: or rootfs: to audit against a "
+                        "root filesystem)");
+      form = SourceForm::oci_layout;
+    }
+    if (form == SourceForm::auto_detect) {
+      bool layout = !tree_only && ::access((path + "/oci-layout").c_str(), F_OK) == 0;
       form = layout ? SourceForm::oci_layout : SourceForm::directory;
+    }
     if (form == SourceForm::oci_layout) {
       auto store = open_dir_store(path);
       if (!store) return fail(std::move(store).error());

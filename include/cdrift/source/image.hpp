@@ -32,6 +32,9 @@ struct ImagePlan {
 
 struct ImageOptions {
   std::string platform; // "os/arch[/variant]"; empty: the host's
+  // oci:DIR:REF: the image of a layout's index.json whose
+  // org.opencontainers.image.ref.name or manifest digest is REF.
+  std::string ref;
 };
 
 std::string host_platform();
