@@ -259,7 +259,7 @@ Result<bool> TarReader::next(Member& out) {
     const char* msg = archive_error_string(a);
     warning = msg ? msg : "unknown libarchive warning";
   }
-  out = Member{};
+  out.warnings.clear();
   const char* name = archive_entry_pathname(e);
   if (!name) name = archive_entry_pathname_utf8(e);
   if (!name)
