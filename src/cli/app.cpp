@@ -169,6 +169,7 @@ struct AuditArgs {
   std::vector<std::string> rules;
   std::vector<std::string> disabled;
   std::string runtime_path;
+  std::string via = "auto";
   std::string runtime; // with --all
   bool all = false;
   bool no_cache = false;
@@ -187,6 +188,10 @@ void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
                   "docker:NAME, podman:NAME, nerdctl:NAME");
   cmd->add_option("--runtime-path", a.runtime_path,
                   "Container runtime CLI to run instead of docker/podman/nerdctl from PATH");
+  cmd->add_option("--via", a.via,
+                  "How a docker:/podman: container is read: auto (its overlay writable layer "
+                  "when readable, else its export), layer, export")
+      ->check(CLI::IsMember({"auto", "layer", "export"}));
   cmd->add_flag("--no-cache", a.no_cache, "Do not read or write the image manifest cache");
   cmd->add_option(
       "--platform", a.platform,
@@ -248,6 +253,7 @@ AuditRequest make_request(const AuditArgs& a, RuntimeContext& rt) {
   if (!a.image.empty()) r.image = parse_source_spec(a.image);
   r.runtimes = &rt.runtimes;
   r.cache = rt.cache ? &*rt.cache : nullptr;
+  r.via = parse_container_via(a.via).value_or(ContainerVia::automatic);
   r.load.image.platform = a.platform;
   r.rule_dirs = a.rules;
   r.disabled_rules = a.disabled;
