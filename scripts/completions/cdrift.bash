@@ -88,6 +88,7 @@ _cdrift_values() {
     --min-severity) vals="critical high medium low info" ;;
     --color) vals="auto always never" ;;
     --runtime) vals="docker podman nerdctl" ;;
+    --via) vals="auto layer export" ;;
     --disable-rule) _cdrift_rule_ids "$cdrift" "$cur"; return ;;
     --platform) vals="linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" ;;
     --runtime-path)
@@ -109,13 +110,13 @@ _cdrift_options() {
     "") echo "-h --help --version" ;;
     manifest) echo "-h --help --format -o --output --platform" ;;
     audit)
-      echo "-h --help --image --container --runtime-path --no-cache --platform --rules --disable-rule"
+      echo "-h --help --image --container --runtime-path --via --no-cache --platform --rules --disable-rule"
       echo "--ignore --all --runtime --format --output-json --output-sarif --output-text --fail-on"
       echo "--min-severity --color --baseline --ignore-file --show-touched -q --quiet --timestamp"
       ;;
     diff) echo "-h --help --format --color --platform --show-touched" ;;
     baseline)
-      echo "-h --help --image --container --runtime-path --no-cache --platform --rules --disable-rule"
+      echo "-h --help --image --container --runtime-path --via --no-cache --platform --rules --disable-rule"
       echo "--ignore -o --output"
       ;;
     rules) [[ $sub == list ]] && echo "-h --help --rules" || echo "-h --help" ;;
