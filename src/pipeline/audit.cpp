@@ -95,6 +95,10 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
   if (!image_given && !runtime_container)
     return fail(ErrorKind::usage, "--image is required unless --container names a " +
                                       runtime_prefixes() + " container");
+  if (request.via == ContainerVia::layer && !runtime_container)
+    return fail(ErrorKind::usage, "--via layer reads a running container's writable layer: "
+                                  "--container must name a " +
+                                      runtime_prefixes() + " container");
   if ((runtime_container || request.image.form == SourceForm::runtime) && !request.runtimes)
     return fail(ErrorKind::usage, escape_for_terminal(runtime_container ? request.container.text
                                                                         : request.image.text) +
