@@ -259,6 +259,13 @@ TEST_CASE("overlay view: whiteouts, opaque directories and replacements") {
     CHECK(v.find("/usr/lib/data") == nullptr);
     CHECK(v.find("/usr/lib/data/big") == nullptr);
   }
+  SUBCASE("an opaque upper root hides the whole image") {
+    UpperTree t;
+    t.opaque(".").file("only", "o");
+    t.finish();
+    Manifest v = must_view(image, t);
+    CHECK(paths(v) == "/ /only ");
+  }
   SUBCASE("an empty upper gives the image, without layer indexes") {
     UpperTree t;
     t.finish();

@@ -88,7 +88,10 @@ public:
     if (auto r = m_by_path.find(std::string_view("/")); r != m_by_path.end()) {
       if (m_upper.items[r->second].entry.type != FileType::dir)
         return fail(ErrorKind::input, m_upper.source + ": the upper root is not a directory");
-      std::vector<Frame> stack{{"/", std::string("/"), r->second}};
+      // An opaque upper root hides the whole image (overlayfs stops its lookup there).
+      std::optional<std::string> lower;
+      if (!m_upper.items[r->second].opaque) lower = "/";
+      std::vector<Frame> stack{{"/", std::move(lower), r->second}};
       while (!stack.empty()) {
         Frame f = std::move(stack.back());
         stack.pop_back();
