@@ -9,7 +9,7 @@ packages=(
   g++ cmake make pkg-config git
   libarchive-dev libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
   libisal-dev libzstd-dev
-  python3 python3-jsonschema zstd libarchive-tools umoci groff-base man-db zsh
+  python3 python3-jsonschema python3-yaml zstd libarchive-tools umoci groff-base man-db zsh
 )
 for arg in "$@"; do
   case "$arg" in

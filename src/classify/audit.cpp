@@ -4,6 +4,7 @@
 #include "cdrift/classify/fingerprint.hpp"
 #include "cdrift/classify/origin.hpp"
 #include "cdrift/classify/packages.hpp"
+#include "cdrift/classify/readonly_plan.hpp"
 #include "cdrift/util/glob.hpp"
 
 #include <algorithm>
@@ -67,9 +68,10 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
   for (auto& c : kept) {
     Finding f;
     f.origin = analyzer.attribute(c);
-    MatchContext ctx{&image, &container, &f.origin};
+    const PackageFacts facts = analyzer.package_facts(c);
+    MatchContext ctx{&image, &container, &f.origin, &facts};
     apply_rules(rules, c, ctx, f);
-    f.context = describe_context(c, image, image_packages);
+    f.context = describe_context(c, image, image_packages, facts);
     f.change = std::move(c);
     f.fingerprint = compute_fingerprint(f);
     report.findings.push_back(std::move(f));
@@ -80,6 +82,8 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
     report.warnings.push_back(w);
   for (const auto& w : container.warnings)
     report.warnings.push_back(w);
+  // Before suppressions on purpose: a baselined write still needs its mount.
+  report.read_only_plan = plan_read_only(report, image);
   return report;
 }
 

@@ -217,7 +217,6 @@ Status parse_match(const json& j, const ErrorSite& site, RuleMatch& m) {
   return {};
 }
 
-
 Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t index) {
   ErrorSite site{file, "#" + std::to_string(index + 1)};
   if (!j.is_object()) return fail(load_error(site, "", "a rule must be a JSON object", "CDR-R003"));
@@ -231,8 +230,9 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
                                " (expected upper-case words joined by '-', e.g. CDR-EXEC-001)",
                            "CDR-R009"));
   site.rule = rule.id;
-  CDRIFT_TRY(r.only({"id", "title", "description", "severity", "action", "reason", "default",
-                     "score", "match", "tags", "remediation", "references", "examples"}));
+  CDRIFT_TRY(
+      r.only({"id", "title", "description", "severity", "action", "reason", "default", "score",
+              "match", "tags", "remediation", "references", "examples", "precedence"}));
   CDRIFT_TRY(r.string("title", rule.title, true));
   CDRIFT_TRY(r.string("description", rule.description, false));
 
@@ -255,6 +255,15 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
   } else {
     rule.severity = Severity::info;
   }
+
+  std::string precedence;
+  CDRIFT_TRY(r.string("precedence", precedence, false));
+  if (precedence == "evidence")
+    rule.evidence_precedence = true;
+  else if (!precedence.empty())
+    return fail(load_error(site, "precedence",
+                           "unknown precedence " + quote(precedence) + " (expected \"evidence\")",
+                           "CDR-R004"));
 
   CDRIFT_TRY(r.string("reason", rule.reason, false));
   std::optional<bool> is_default;
@@ -297,7 +306,6 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
   return rule;
 }
 
-
 struct LoadedFile {
   std::string path;
   std::string canonical;
@@ -319,27 +327,21 @@ Result<LoadedFile> load_file(const std::string& path) {
   if (in.bad())
     return fail(ErrorKind::rules, escape_for_terminal(path) + ": read error [CDR-R001]");
 
-  json doc;
-  try {
-    doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 3, column
-    // 5: "; keep only the description, the position is ours.
-    auto colon = what.find(": ");
-    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-    std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    return fail(ErrorKind::rules, escape_for_terminal(path) + ":" + describe_offset(text, byte) +
-                                      ": JSON syntax error: " + escape_for_terminal(detail) +
-                                      " [CDR-R002]");
-  } catch (const json::exception& e) {
-    // Numbers beyond double range and the like: a syntax problem to the user.
-    std::string what = e.what();
-    auto bracket = what.find("] ");
-    std::string detail = bracket == std::string::npos ? what : what.substr(bracket + 2);
-    return fail(ErrorKind::rules, escape_for_terminal(path) + ": JSON error: " +
-                                      escape_for_terminal(detail) + " [CDR-R002]");
+  // The bounded parser: a rule file nested deeper than any real one is refused
+  // before recursion could exhaust the stack.
+  auto parsed = parse_json_bounded(text, JsonComments::allow);
+  if (!parsed) {
+    const JsonParseFailure& f = parsed.error();
+    if (f.what == JsonParseFailure::What::other)
+      // Numbers beyond double range and the like: a syntax problem to the user.
+      return fail(ErrorKind::rules, escape_for_terminal(path) + ": JSON error: " +
+                                        escape_for_terminal(f.detail) + " [CDR-R002]");
+    return fail(ErrorKind::rules,
+                escape_for_terminal(path) + ":" + describe_offset(text, f.offset) + ": " +
+                    (f.what == JsonParseFailure::What::too_deep ? "" : "JSON syntax error: ") +
+                    escape_for_terminal(f.detail) + " [CDR-R002]");
   }
+  json doc = std::move(*parsed);
 
   ErrorSite file_site{path, ""};
   if (!doc.is_object())
@@ -443,6 +445,14 @@ std::string_view to_string(RuleCheck c) {
     return "new_uid0_account";
   case RuleCheck::new_account:
     return "new_account";
+  case RuleCheck::package_file:
+    return "package_file";
+  case RuleCheck::package_file_setid:
+    return "package_file_setid";
+  case RuleCheck::package_operation:
+    return "package_operation";
+  case RuleCheck::owner_to_root:
+    return "owner_to_root";
   }
   return "unknown";
 }
@@ -450,6 +460,10 @@ std::string_view to_string(RuleCheck c) {
 std::optional<RuleCheck> parse_rule_check(std::string_view s) {
   if (s == "new_uid0_account") return RuleCheck::new_uid0_account;
   if (s == "new_account") return RuleCheck::new_account;
+  if (s == "package_file") return RuleCheck::package_file;
+  if (s == "package_file_setid") return RuleCheck::package_file_setid;
+  if (s == "package_operation") return RuleCheck::package_operation;
+  if (s == "owner_to_root") return RuleCheck::owner_to_root;
   return std::nullopt;
 }
 

@@ -2,6 +2,7 @@
 // the original came from. One AuditReport is rendered as text, JSON and SARIF.
 #pragma once
 
+#include "cdrift/classify/readonly_plan.hpp"
 #include "cdrift/diff/change.hpp"
 #include "cdrift/manifest/manifest.hpp"
 
@@ -77,7 +78,8 @@ struct ContainerInfo {
   std::string id;
   std::string name;
   std::string image;
-  std::string created; // RFC 3339, when known
+  std::string image_id; // "sha256:<config digest>" when the runtime or an inspect file says
+  std::string created;  // RFC 3339, when known
   std::string started;
   std::string user;
   std::vector<std::string> entrypoint;
@@ -103,6 +105,7 @@ struct AuditReport {
   std::vector<IgnoredPath> ignored;
   std::vector<SuppressedFinding> suppressed;
   std::vector<std::string> warnings;
+  ReadOnlyPlan read_only_plan; // what the next container needs to run with a read-only root
 };
 
 } // namespace cdrift
