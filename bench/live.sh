@@ -124,6 +124,7 @@ rss_all=$(rss "$cdrift" audit --all --runtime docker --format json --fail-on nev
 check=$(python3 - "$tmp/live.json" "$tmp/export.json" "$tmp/all.json" <<'PY'
 import json, sys
 live, exp, allr = (json.load(open(p)) for p in sys.argv[1:])
+allr = allr["reports"] if isinstance(allr, dict) else allr
 key = lambda r: sorted((f["path"], f["change"], tuple(f.get("fields") or []), f["rule"]["id"], f["severity"])
                        for f in r["findings"])
 same = key(live) == key(exp)

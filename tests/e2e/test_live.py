@@ -292,11 +292,14 @@ def check_all(rt):
     running = sorted(rt.ok("ps", "-q", "--no-trunc").stdout.decode().split())
     r = rt.cdrift("audit", "--all", "--runtime", rt.name, "--format", "json", "--fail-on", "never", timeout=600)
     try:
-        reps = json.loads(r.stdout)
+        doc = json.loads(r.stdout)
     except ValueError:
-        reps = None
-    if not s.check(rt.name + ": audit --all gives a JSON array", isinstance(reps, list), describe(r)):
+        doc = None
+    if not s.check(rt.name + ": audit --all gives {reports, skipped: []}",
+                   isinstance(doc, dict) and isinstance(doc.get("reports"), list) and doc.get("skipped") == [],
+                   describe(r)):
         return
+    reps = doc["reports"]
     s.check(rt.name + ": audit --all: one report per running container (%d)" % len(running),
             sorted(x["container"].get("id", "") for x in reps) == running, describe(r))
     kinds = sorted({x["container"]["kind"] for x in reps})
