@@ -21,6 +21,7 @@ struct AuditInputArgs {
   std::vector<std::string> rules;
   std::vector<std::string> disabled;
   std::string runtime_path;
+  std::string via = "auto"; // --via: auto, layer, export
   int runtime_timeout = 600;
   bool no_cache = false;
 };

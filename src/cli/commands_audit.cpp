@@ -36,6 +36,7 @@ void fill_request(const AuditInputArgs& a, AuditContext& ctx) {
   if (!a.image.empty()) r.image = parse_source_spec(a.image);
   r.runtimes = &ctx.runtimes;
   r.cache = ctx.cache ? &*ctx.cache : nullptr;
+  r.via = parse_container_via(a.via).value_or(ContainerVia::automatic);
   r.load.image.platform = a.platform;
   r.rule_dirs = a.rules;
   r.disabled_rules = a.disabled;
