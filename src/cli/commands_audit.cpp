@@ -41,6 +41,7 @@ void fill_request(const AuditInputArgs& a, AuditContext& ctx) {
   r.rule_dirs = a.rules;
   r.disabled_rules = a.disabled;
   r.classify.ignore_globs = a.ignore;
+  r.inspect_file = a.inspect_file;
   if (::access(".cdriftignore.json", F_OK) == 0) r.ignore_file = ".cdriftignore.json";
   r.today = today_utc();
 }

@@ -2,6 +2,7 @@
 
 #include "audit_steps.hpp"
 #include "cdrift/layer/cache.hpp"
+#include "cdrift/pipeline/inspect_file.hpp"
 #include "cdrift/util/escape.hpp"
 #include "live_layer.hpp"
 
@@ -103,6 +104,18 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
     return fail(ErrorKind::usage, escape_for_terminal(runtime_container ? request.container.text
                                                                         : request.image.text) +
                                       ": container runtimes are not available here");
+  if (!request.inspect_file.empty()) {
+    // A live container's runtime answers for itself; a saved inspect beside it could
+    // only contradict the runtime.
+    if (runtime_container)
+      return fail(ErrorKind::usage, "--inspect " + escape_for_terminal(request.inspect_file) +
+                                        ": " + escape_for_terminal(request.container.text) +
+                                        " is inspected by its runtime; --inspect is for exports "
+                                        "and directories");
+    auto inspected = read_inspect_file(request.inspect_file);
+    if (!inspected) return fail(std::move(inspected).error());
+    sides.container_info = std::move(*inspected);
+  }
   if (runtime_container) {
     // The runtime knows the container's image by id, which a moved tag cannot fake.
     auto inspected = request.runtimes->inspect(request.container);
@@ -218,6 +231,10 @@ Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides
   DiffResult diff = diff_manifests(image, *container);
   AuditReport report = classify_diff(image, *container, std::move(diff), policy.rules,
                                      sides.container_info, request.classify);
+  if (!request.inspect_file.empty() && image.image)
+    if (auto w = inspect_image_mismatch(sides.container_info, request.inspect_file,
+                                        image.image->config_digest))
+      report.warnings.push_back(std::move(*w));
   apply_suppressions(report, policy.baseline ? &*policy.baseline : nullptr, policy.ignores,
                      request.today);
   if (image_out) *image_out = owned_image ? std::move(*owned_image) : image;

@@ -44,6 +44,9 @@ struct AuditRequest {
   std::string baseline_file; // empty: none
   std::string ignore_file;   // empty: none
   std::string today;         // YYYY-MM-DD, for ignore-file expiry
+  // --inspect: a saved `docker inspect`/`podman inspect` of the container, so an
+  // offline audit (export + saved image) gets the runtime's times, image id and user.
+  std::string inspect_file;
   Progress* image_progress = nullptr;
   Progress* container_progress = nullptr;
 };
