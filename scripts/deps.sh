@@ -2,18 +2,18 @@
 # Installs what cdrift needs to build and test, from Debian packages only.
 # Idempotent and quiet when everything is already there.
 #   scripts/deps.sh            build + test dependencies
-#   scripts/deps.sh --runtime  also docker.io, podman and runc (integration tests)
+#   scripts/deps.sh --runtime  also docker.io, podman, containerd and runc (integration tests)
 set -euo pipefail
 
 packages=(
   g++ cmake make pkg-config git
   libarchive-dev libssl-dev nlohmann-json3-dev libcli11-dev doctest-dev
   libisal-dev libzstd-dev
-  python3 python3-jsonschema zstd libarchive-tools umoci groff-base man-db zsh
+  python3 python3-jsonschema python3-yaml zstd libarchive-tools umoci groff-base man-db zsh
 )
 for arg in "$@"; do
   case "$arg" in
-    --runtime) packages+=(docker.io podman runc uidmap iproute2) ;;
+    --runtime) packages+=(docker.io podman containerd runc uidmap iproute2 debootstrap) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev ninja-build) ;;
     --node) packages+=(nodejs npm) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
