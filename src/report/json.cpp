@@ -64,6 +64,7 @@ OrderedJson container_json(const AuditReport& report) {
   put("image", c.image);
   put("created", c.created);
   put("started", c.started);
+  if (c.kubernetes) j["kubernetes"] = kubernetes_json(*c.kubernetes);
   return j;
 }
 
@@ -131,6 +132,20 @@ OrderedJson finding_json(const Finding& f) {
 }
 
 } // namespace
+
+// The pieces JSON Lines shares, so a finding reads the same in both formats.
+OrderedJson report_image_json(const AuditReport& report) {
+  return image_json(report);
+}
+OrderedJson report_container_json(const AuditReport& report) {
+  return container_json(report);
+}
+OrderedJson report_summary_json(const AuditReport& report) {
+  return summary_json(report);
+}
+OrderedJson report_finding_json(const Finding& finding) {
+  return finding_json(finding);
+}
 
 std::string render_json(const AuditReport& report, const JsonOptions& options) {
   OrderedJson doc;

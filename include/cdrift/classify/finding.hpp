@@ -72,6 +72,17 @@ struct SuppressedFinding {
   std::string reason;
 };
 
+// Who a container is in a Kubernetes cluster: the CRI labels kubelet puts on every
+// container it creates (io.kubernetes.pod.namespace, .pod.name, .container.name,
+// .pod.uid). Labels are set by whoever creates the container, so this names the
+// workload for routing findings; it is not proof of anything.
+struct KubernetesIdentity {
+  std::string namespace_; // "namespace" in reports
+  std::string pod;
+  std::string container;
+  std::string pod_uid;
+};
+
 struct ContainerInfo {
   std::string source;
   std::string id;
@@ -81,8 +92,9 @@ struct ContainerInfo {
   std::string started;
   std::string user;
   std::vector<std::string> entrypoint;
-  std::optional<std::int64_t> created_epoch; // used for origin attribution
-  std::string created_evidence;              // how created_epoch was found
+  std::optional<std::int64_t> created_epoch;    // used for origin attribution
+  std::string created_evidence;                 // how created_epoch was found
+  std::optional<KubernetesIdentity> kubernetes; // when the runtime carries CRI labels
 };
 
 struct AuditReport {
