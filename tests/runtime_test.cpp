@@ -108,7 +108,12 @@ const char* docker_inspect = R"([{
   "Name": "/web",
   "Image": "sha256:3614cd8f870756ba7fd03f4f9485f05fb42e83f532eb52ae500962cd09367007",
   "State": {"Status": "running", "StartedAt": "2024-05-01T10:00:01.5Z"},
-  "Config": {"User": "app", "Entrypoint": ["/usr/local/bin/demo-entry", "--serve"], "Image": "demo:latest"}
+  "Config": {"User": "app", "Entrypoint": ["/usr/local/bin/demo-entry", "--serve"], "Image": "demo:latest"},
+  "GraphDriver": {"Name": "overlay2", "Data": {
+    "LowerDir": "/var/lib/docker/overlay2/abc-init/diff:/var/lib/docker/overlay2/l1/diff",
+    "MergedDir": "/var/lib/docker/overlay2/abc/merged",
+    "UpperDir": "/var/lib/docker/overlay2/abc/diff",
+    "WorkDir": "/var/lib/docker/overlay2/abc/work"}}
 }])";
 
 const char* podman_inspect = R"([{
@@ -260,13 +265,13 @@ TEST_CASE("runtime names: hostile names are refused before anything runs") {
         std::string("web\x1b[2J"), std::string(".hidden"), std::string("a|b"),
         std::string(257, 'a')}) {
     CAPTURE(bad);
-    auto r = inspect_container(parse_source_spec("docker:" + bad), rt.options());
+    auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:" + bad));
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::usage);
     CHECK(r.error().message.find('\n') == std::string::npos);
     CHECK(r.error().message.find('\x1b') == std::string::npos);
     CHECK_FALSE(rt.ran());
-    auto resolver = make_runtime_resolver(rt.options());
+    auto resolver = Runtimes::registered(rt.options()).resolver();
     SourceSpec spec = parse_source_spec("docker:" + bad);
     spec.location = bad; // even when it reaches the resolver directly
     auto s = resolver(spec, Side::container);
@@ -283,16 +288,16 @@ TEST_CASE("runtime names: valid names reach the CLI as one argv element after --
         std::string("sha256:" + config_hex), config_hex, std::string(256, 'a')}) {
     CAPTURE(good);
     rt.answer(docker_inspect);
-    auto r = inspect_container(parse_source_spec("docker:" + good), rt.options());
+    auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:" + good));
     REQUIRE(r);
     CHECK(rt.argv() == std::vector<std::string>{"inspect", "--type", "container", "--", good});
   }
 }
 
-TEST_CASE("inspect_container: docker's inspect output") {
+TEST_CASE("runtime inspect: docker's inspect output") {
   FakeRuntime rt;
   rt.answer(docker_inspect);
-  auto r = inspect_container(parse_source_spec("docker:web"), rt.options());
+  auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:web"));
   REQUIRE(r);
   const ContainerInfo& c = r->info;
   CHECK(c.source == "docker:web");
@@ -311,12 +316,16 @@ TEST_CASE("inspect_container: docker's inspect output") {
   CHECK(r->image.runtime == "docker");
   CHECK(r->image.location == "sha256:" + config_hex);
   CHECK(r->image.text == "docker:sha256:" + config_hex);
+  CHECK(r->storage.driver == "overlay2");
+  CHECK(r->storage.upper_dir == "/var/lib/docker/overlay2/abc/diff");
+  CHECK(r->storage.lower_dirs == std::vector<std::string>{"/var/lib/docker/overlay2/abc-init/diff",
+                                                          "/var/lib/docker/overlay2/l1/diff"});
 }
 
-TEST_CASE("inspect_container: podman's inspect output (bare hex id, string entrypoint)") {
+TEST_CASE("runtime inspect: podman's inspect output (bare hex id, string entrypoint)") {
   FakeRuntime rt;
   rt.answer(podman_inspect);
-  auto r = inspect_container(parse_source_spec("podman:p1"), rt.options());
+  auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("podman:p1"));
   REQUIRE(r);
   CHECK(r->info.name == "p1");
   CHECK(r->info.image == "localhost/demo:1");
@@ -326,13 +335,16 @@ TEST_CASE("inspect_container: podman's inspect output (bare hex id, string entry
   CHECK(*r->info.created_epoch == 1714557600);
   CHECK(r->config_digest == "sha256:" + config_hex);
   CHECK(r->image.text == "podman:sha256:" + config_hex);
+  CHECK(r->storage.driver.empty()); // no GraphDriver: nothing known, nothing made up
+  CHECK(r->storage.upper_dir.empty());
+  CHECK(r->storage.lower_dirs.empty());
 }
 
-TEST_CASE("inspect_container: runtime failures are one-line runtime errors") {
+TEST_CASE("runtime inspect: runtime failures are one-line runtime errors") {
   FakeRuntime rt;
   SUBCASE("no such container") {
     rt.answer("[]\n", 1, "Error: No such container: web\n");
-    auto r = inspect_container(parse_source_spec("docker:web"), rt.options());
+    auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:web"));
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::runtime);
     CHECK(r.error().message == "docker inspect web: Error: No such container: web (exit status 1)");
@@ -341,27 +353,27 @@ TEST_CASE("inspect_container: runtime failures are one-line runtime errors") {
     rt.answer(
         "", 1,
         "Cannot connect to the Docker daemon at unix:///x.sock. Is the docker daemon running?\n");
-    auto r = inspect_container(parse_source_spec("docker:web"), rt.options());
+    auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:web"));
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::runtime);
     CHECK(r.error().message.find("Cannot connect to the Docker daemon") != std::string::npos);
   }
   SUBCASE("garbage output") {
     rt.answer("not json");
-    auto r = inspect_container(parse_source_spec("docker:web"), rt.options());
+    auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:web"));
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::runtime);
   }
   SUBCASE("no image id") {
     rt.answer(R"([{"Id": "abc", "Image": "latest; rm -rf /"}])");
-    auto r = inspect_container(parse_source_spec("docker:web"), rt.options());
+    auto r = Runtimes::registered(rt.options()).inspect(parse_source_spec("docker:web"));
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::runtime);
   }
   SUBCASE("runtime binary missing") {
     RuntimeOptions o;
     o.runtime_path = rt.tmp.path + "/missing-docker";
-    auto r = inspect_container(parse_source_spec("docker:web"), o);
+    auto r = Runtimes::registered(o).inspect(parse_source_spec("docker:web"));
     REQUIRE_FALSE(r);
     CHECK(r.error().kind == ErrorKind::runtime);
   }
@@ -369,7 +381,7 @@ TEST_CASE("inspect_container: runtime failures are one-line runtime errors") {
 
 TEST_CASE("runtime resolver: export and save argv, stream and form") {
   FakeRuntime rt;
-  auto resolver = make_runtime_resolver(rt.options());
+  auto resolver = Runtimes::registered(rt.options()).resolver();
   SUBCASE("container export") {
     rt.answer("tar bytes");
     auto s = resolver(parse_source_spec("docker:web"), Side::container);
@@ -417,20 +429,23 @@ TEST_CASE("runtime resolver: export and save argv, stream and form") {
   }
 }
 
-TEST_CASE("list_running_containers and inspect_image_digest") {
+TEST_CASE("runtime list_running and image_config_digest") {
   FakeRuntime rt;
   rt.answer("bbb111\naaa222\n\nbbb111\n");
-  auto ids = list_running_containers("docker", rt.options());
+  auto ids = Runtimes::registered(rt.options()).list_running("docker");
   REQUIRE(ids);
   CHECK(*ids == std::vector<std::string>{"aaa222", "bbb111"});
   CHECK(rt.argv() == std::vector<std::string>{"ps", "-q", "--no-trunc"});
 
   rt.answer("-rf\n");
-  auto hostile = list_running_containers("podman", rt.options());
-  CHECK_FALSE(hostile);
+  auto hostile = Runtimes::registered(rt.options()).list_running("podman");
+  REQUIRE_FALSE(hostile);
+  // The runtime printed it, not the user: exit 3, not 2.
+  CHECK(hostile.error().kind == ErrorKind::runtime);
 
   rt.answer("[{\"Id\": \"" + config_hex + "\"}]");
-  auto digest = inspect_image_digest(parse_source_spec("podman:localhost/demo:1"), rt.options());
+  auto digest = Runtimes::registered(rt.options())
+                    .image_config_digest(parse_source_spec("podman:localhost/demo:1"));
   REQUIRE(digest);
   CHECK(*digest == "sha256:" + config_hex);
   CHECK(rt.argv() == std::vector<std::string>{"image", "inspect", "--", "localhost/demo:1"});

@@ -16,8 +16,8 @@
 #include "cdrift/util/exit_status.hpp"
 
 #include <CLI/CLI.hpp>
-#include <archive.h>
 #include <algorithm>
+#include <archive.h>
 #include <atomic>
 #include <chrono>
 #include <condition_variable>
@@ -44,10 +44,10 @@ int report_error(const Error& e) {
   // Messages escape the input names they quote; this is the net for any that
   // slipped through, so an error is always one line with no terminal sequences.
   bool raw = !is_valid_utf8(e.message) ||
-             std::any_of(e.message.begin(), e.message.end(), [](char c) {
-               return static_cast<unsigned char>(c) < 0x20 || c == 0x7f;
-             });
-  std::fprintf(stderr, "cdrift: %s\n", raw ? escape_for_terminal(e.message).c_str() : e.message.c_str());
+             std::any_of(e.message.begin(), e.message.end(),
+                         [](char c) { return static_cast<unsigned char>(c) < 0x20 || c == 0x7f; });
+  std::fprintf(stderr, "cdrift: %s\n",
+               raw ? escape_for_terminal(e.message).c_str() : e.message.c_str());
   return status(exit_status_for(e.kind));
 }
 
@@ -199,7 +199,7 @@ void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
   if (!with_outputs) return;
   cmd->add_flag("--all", a.all, "Audit every running container of --runtime, one report each");
   cmd->add_option("--runtime", a.runtime, "Runtime for --all: docker, podman or nerdctl")
-      ->check(CLI::IsMember({"docker", "podman", "nerdctl"}));
+      ->check(CLI::IsMember(registered_runtime_names()));
   cmd->add_option("--format", a.format, "Report on stdout: text, json or sarif")
       ->check(CLI::IsMember({"text", "json", "sarif"}));
   cmd->add_option("--output-json", a.output_json,
@@ -230,39 +230,24 @@ void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
 }
 
 struct RuntimeContext {
-  RuntimeOptions options;
+  Runtimes runtimes;
   std::optional<ManifestCache> cache;
 };
 
-Result<AuditRequest> make_request(const AuditArgs& a, RuntimeContext& rt) {
+RuntimeContext make_runtime_context(const AuditArgs& a) {
+  RuntimeOptions options;
+  options.runtime_path = a.runtime_path;
+  RuntimeContext rt{Runtimes::registered(options), std::nullopt};
+  if (!a.no_cache) rt.cache.emplace();
+  return rt;
+}
+
+AuditRequest make_request(const AuditArgs& a, RuntimeContext& rt) {
   AuditRequest r;
-  rt.options.runtime_path = a.runtime_path;
-  if (!a.no_cache && !rt.cache) rt.cache.emplace();
   r.container = parse_source_spec(a.container);
-  if (a.image.empty()) {
-    if (r.container.form != SourceForm::runtime)
-      return fail(
-          ErrorKind::usage,
-          "--image is required unless --container names a docker:, podman: or nerdctl: container");
-  } else {
-    r.image = parse_source_spec(a.image);
-  }
-  if (r.container.form == SourceForm::runtime) {
-    // The runtime knows the container's image by id, which a moved tag cannot fake.
-    auto inspected = inspect_container(r.container, rt.options);
-    if (!inspected) return fail(std::move(inspected).error());
-    r.container_info = inspected->info;
-    if (a.image.empty()) {
-      r.image = inspected->image;
-      r.image_config_digest = inspected->config_digest;
-    }
-  } else if (r.image.form == SourceForm::runtime && rt.cache) {
-    auto digest = inspect_image_digest(r.image, rt.options);
-    if (!digest) return fail(std::move(digest).error());
-    r.image_config_digest = *digest;
-  }
-  r.load.runtime = make_runtime_resolver(rt.options);
-  r.load.cache = rt.cache ? &*rt.cache : nullptr;
+  if (!a.image.empty()) r.image = parse_source_spec(a.image);
+  r.runtimes = &rt.runtimes;
+  r.cache = rt.cache ? &*rt.cache : nullptr;
   r.load.image.platform = a.platform;
   r.rule_dirs = a.rules;
   r.disabled_rules = a.disabled;
@@ -300,10 +285,8 @@ int cmd_audit(const AuditArgs& a) {
   if (a.container.empty())
     return report_error(
         Error{ErrorKind::usage, "--container is required (or --all --runtime NAME)"});
-  RuntimeContext rt;
-  auto request = make_request(a, rt);
-  if (!request) return report_error(request.error());
-  auto outcome = audit_with_progress(std::move(*request));
+  RuntimeContext rt = make_runtime_context(a);
+  auto outcome = audit_with_progress(make_request(a, rt));
   if (!outcome) return report_error(outcome.error());
   debug_cache(rt, outcome->report);
   const AuditReport& report = outcome->report;
@@ -361,32 +344,22 @@ int cmd_audit_all(const AuditArgs& a) {
   if (a.format == "sarif" || !a.output_sarif.empty())
     return report_error(Error{ErrorKind::usage, "--all writes text or JSON (one report per "
                                                 "container); SARIF takes one container at a time"});
-  RuntimeContext rt;
-  rt.options.runtime_path = a.runtime_path;
-  auto names = list_running_containers(a.runtime, rt.options);
-  if (!names) return report_error(names.error());
-  std::map<std::string, Manifest> images; // by config digest
-  std::vector<AuditOutcome> outcomes;
-  for (const auto& name : *names) {
-    AuditArgs one = a;
-    one.all = false;
-    one.container = a.runtime + ":" + name;
-    auto request = make_request(one, rt);
-    if (!request) return report_error(request.error());
-    auto known = images.find(request->image_config_digest);
-    if (known != images.end()) request->image_manifest = &known->second;
-    std::string digest = request->image_config_digest;
-    auto outcome = audit_with_progress(std::move(*request));
-    if (!outcome) return report_error(outcome.error());
-    if (!digest.empty() && known == images.end()) images.emplace(digest, std::move(outcome->image));
-    outcomes.push_back(std::move(*outcome));
-  }
+  RuntimeContext rt = make_runtime_context(a);
+  AuditAllRequest request{a.runtime, make_request(a, rt)};
+  Progress image_progress, container_progress;
+  request.each.image_progress = &image_progress;
+  request.each.container_progress = &container_progress;
+  ProgressDisplay display(&image_progress, &container_progress);
+  auto all = run_audit_all(request);
+  display.stop();
+  if (!all) return report_error(all.error());
+  const std::vector<AuditReport>& outcomes = all->reports;
   JsonOptions json;
   if (a.timestamp) json.timestamp = now_rfc3339();
   json.touched = a.show_touched ? TouchedMode::show : TouchedMode::hide;
   std::string json_doc = "[";
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
-    std::string one = render_json(outcomes[i].report, json);
+    std::string one = render_json(outcomes[i], json);
     while (!one.empty() && one.back() == '\n')
       one.pop_back();
     json_doc += (i ? ",\n" : "\n") + one;
@@ -401,7 +374,7 @@ int cmd_audit_all(const AuditArgs& a) {
     t.color = color;
     std::string out;
     for (const auto& o : outcomes)
-      out += render_text(o.report, t) + "\n";
+      out += render_text(o, t) + "\n";
     if (outcomes.empty()) out = "no running containers\n";
     return out;
   };
@@ -415,7 +388,7 @@ int cmd_audit_all(const AuditArgs& a) {
   if (a.fail_on == "never") return status(ExitStatus::success);
   Severity threshold = *parse_severity(a.fail_on);
   for (const auto& o : outcomes)
-    for (const auto& f : o.report.findings)
+    for (const auto& f : o.findings)
       if (f.severity >= threshold) return status(ExitStatus::drift);
   return status(ExitStatus::success);
 }
@@ -545,10 +518,8 @@ int run_cli(int argc, char** argv) {
   if (*baseline) {
     if (base_args.container.empty())
       return report_error(Error{ErrorKind::usage, "--container is required"});
-    RuntimeContext rt;
-    auto request = make_request(base_args, rt);
-    if (!request) return report_error(request.error());
-    auto outcome = audit_with_progress(std::move(*request));
+    RuntimeContext rt = make_runtime_context(base_args);
+    auto outcome = audit_with_progress(make_request(base_args, rt));
     if (!outcome) return report_error(outcome.error());
     if (auto s = emit(base_output, render_baseline(outcome->report)); !s)
       return report_error(s.error());

@@ -1,12 +1,33 @@
 #include "cdrift/pipeline/audit.hpp"
 
-#include "cdrift/classify/suppress.hpp"
+#include "audit_steps.hpp"
 #include "cdrift/layer/cache.hpp"
+#include "cdrift/util/escape.hpp"
 
 #include <optional>
 #include <thread>
 
 namespace cdrift {
+
+namespace {
+
+std::string runtime_prefixes() {
+  auto names = registered_runtime_names();
+  std::string out;
+  for (std::size_t i = 0; i < names.size(); ++i)
+    out += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i] + ":";
+  return out;
+}
+
+LoadOptions load_options(const AuditRequest& request) {
+  LoadOptions options = request.load;
+  // The audited container never gets to say it is an image (see Detection).
+  options.detection = Detection::container_tree;
+  if (!options.runtime && request.runtimes) options.runtime = request.runtimes->resolver();
+  return options;
+}
+
+} // namespace
 
 Result<RulePack> load_rules(const std::vector<std::string>& extra_dirs,
                             const std::vector<std::string>& disabled) {
@@ -40,65 +61,108 @@ Result<std::pair<Manifest, Manifest>> load_pair(const SourceSpec& left, Side lef
   return std::make_pair(std::move(**a), std::move(*b));
 }
 
-Result<AuditOutcome> run_audit(const AuditRequest& original) {
-  AuditRequest request = original;
-  // The audited container never gets to say it is an image (see Detection).
-  request.load.detection = Detection::container_tree;
-  AuditOutcome out;
+Result<AuditPolicy> load_policy(const AuditRequest& request) {
+  AuditPolicy policy;
   auto rules = load_rules(request.rule_dirs, request.disabled_rules);
   if (!rules) return fail(std::move(rules).error());
-  out.rules = std::move(*rules);
-
-  std::optional<Baseline> baseline;
+  policy.rules = std::move(*rules);
   if (!request.baseline_file.empty()) {
     auto b = load_baseline(request.baseline_file);
     if (!b) return fail(std::move(b).error());
-    baseline = std::move(*b);
+    policy.baseline = std::move(*b);
   }
-  std::vector<IgnoreEntry> ignores;
   if (!request.ignore_file.empty()) {
     auto i = load_ignore_file(request.ignore_file);
     if (!i) return fail(std::move(i).error());
-    ignores = std::move(*i);
+    policy.ignores = std::move(*i);
   }
+  return policy;
+}
 
-  // The cache serves images that a runtime names by digest: its content store has
-  // verified them, and `docker save` is the expensive part. Image files given by
-  // path are always read and verified, so a corrupted or tampered blob on disk
-  // can never hide behind an earlier good read.
-  const bool cacheable = request.load.cache && request.image.form == SourceForm::runtime &&
-                         !request.image_config_digest.empty();
+Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
+  ResolvedSides sides;
+  sides.image = request.image;
+  const bool image_given = !request.image.location.empty() || !request.image.text.empty();
+  const bool runtime_container = request.container.form == SourceForm::runtime;
+  if (!image_given && !runtime_container)
+    return fail(ErrorKind::usage, "--image is required unless --container names a " +
+                                      runtime_prefixes() + " container");
+  if ((runtime_container || request.image.form == SourceForm::runtime) && !request.runtimes)
+    return fail(ErrorKind::usage, escape_for_terminal(runtime_container ? request.container.text
+                                                                        : request.image.text) +
+                                      ": container runtimes are not available here");
+  if (runtime_container) {
+    // The runtime knows the container's image by id, which a moved tag cannot fake.
+    auto inspected = request.runtimes->inspect(request.container);
+    if (!inspected) return fail(std::move(inspected).error());
+    sides.container_info = std::move(inspected->info);
+    if (!image_given) {
+      sides.image = std::move(inspected->image);
+      sides.image_config_digest = std::move(inspected->config_digest);
+    }
+  } else if (request.image.form == SourceForm::runtime && request.cache) {
+    // Only worth a runtime call when the cache could use the answer.
+    auto digest = request.runtimes->image_config_digest(request.image);
+    if (!digest) return fail(std::move(digest).error());
+    sides.image_config_digest = std::move(*digest);
+  }
+  return sides;
+}
+
+// The cache policy. The cache serves images that a runtime names by config
+// digest: its content store has verified them, and `docker save` is the
+// expensive part. Image files given by path are always read and verified, so a
+// corrupted or tampered blob on disk can never hide behind an earlier good read.
+// A manifest from the cache and one read fresh give byte-identical reports: both
+// are named by the image source as given (docker:sha256:...), not by the command
+// that happened to read it.
+Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides& sides,
+                                const AuditPolicy& policy, const Manifest* image_in_memory,
+                                Manifest* image_out) {
+  const LoadOptions options = load_options(request);
+  const bool cacheable = request.cache && sides.image.form == SourceForm::runtime &&
+                         !sides.image_config_digest.empty();
   std::optional<Manifest> preloaded;
-  if (!request.image_manifest && cacheable)
-    preloaded = request.load.cache->load(request.image_config_digest);
+  if (!image_in_memory && cacheable) preloaded = request.cache->load(sides.image_config_digest);
   std::pair<Manifest, Manifest> loaded;
-  if (request.image_manifest || preloaded) {
-    LoadOptions options = request.load;
-    options.progress = request.container_progress;
-    auto c = load_manifest(request.container, Side::container, options);
+  if (image_in_memory || preloaded) {
+    LoadOptions container_options = options;
+    container_options.progress = request.container_progress;
+    auto c = load_manifest(request.container, Side::container, container_options);
     if (!c) return fail(std::move(c).error());
-    loaded.first = preloaded ? std::move(*preloaded) : *request.image_manifest;
-    if (preloaded) loaded.first.source = request.image.text;
+    loaded.first = preloaded ? std::move(*preloaded) : *image_in_memory;
     loaded.second = std::move(*c);
   } else {
-    auto pair = load_pair(request.image, Side::image, request.container, Side::container,
-                          request.load, request.image_progress, request.container_progress);
+    auto pair = load_pair(sides.image, Side::image, request.container, Side::container, options,
+                          request.image_progress, request.container_progress);
     if (!pair) return fail(std::move(pair).error());
     loaded = std::move(*pair);
     if (cacheable && loaded.first.image &&
-        loaded.first.image->config_digest == request.image_config_digest) {
+        loaded.first.image->config_digest == sides.image_config_digest) {
       // A cache that cannot be written costs speed, not correctness.
-      if (auto s = request.load.cache->store(request.image_config_digest, loaded.first); !s)
+      if (auto s = request.cache->store(sides.image_config_digest, loaded.first); !s)
         loaded.first.warnings.push_back(s.error().message);
     }
   }
   auto& [image, container] = loaded;
+  if (sides.image.form == SourceForm::runtime) image.source = sides.image.text;
   DiffResult diff = diff_manifests(image, container);
-  out.report = classify_diff(image, container, std::move(diff), out.rules, request.container_info,
-                             request.classify);
-  apply_suppressions(out.report, baseline ? &*baseline : nullptr, ignores, request.today);
-  out.image = std::move(image);
-  return out;
+  AuditReport report = classify_diff(image, container, std::move(diff), policy.rules,
+                                     sides.container_info, request.classify);
+  apply_suppressions(report, policy.baseline ? &*policy.baseline : nullptr, policy.ignores,
+                     request.today);
+  if (image_out) *image_out = std::move(image);
+  return report;
+}
+
+Result<AuditOutcome> run_audit(const AuditRequest& request) {
+  auto sides = resolve_sides(request);
+  if (!sides) return fail(std::move(sides).error());
+  auto policy = load_policy(request);
+  if (!policy) return fail(std::move(policy).error());
+  auto report = audit_sides(request, *sides, *policy, nullptr, nullptr);
+  if (!report) return fail(std::move(report).error());
+  return AuditOutcome{std::move(*report), std::move(policy->rules)};
 }
 
 } // namespace cdrift

@@ -1,41 +1,44 @@
-// The whole audit as one call: what the CLI's audit, diff and baseline commands
-// run. Image and container are read at the same time, one per core.
+// The whole audit as one call: what the CLI's audit, baseline and `audit --all`
+// commands run. Image and container are read at the same time, one per core.
 #pragma once
 
 #include "cdrift/classify/audit.hpp"
 #include "cdrift/classify/rules.hpp"
 #include "cdrift/diff/diff.hpp"
 #include "cdrift/layer/load.hpp"
+#include "cdrift/pipeline/runtime.hpp"
 
 #include <string>
 #include <vector>
 
 namespace cdrift {
 
+class ManifestCache;
+
 struct AuditRequest {
+  // Empty (no location): the container's own image, by the config digest its
+  // runtime reports (the container must then be a runtime name).
   SourceSpec image;
   SourceSpec container;
-  LoadOptions load;
+  LoadOptions load; // load.runtime: taken from `runtimes` when empty
+  // The runtimes docker:/podman:/... names go to; null: such names are refused.
+  const Runtimes* runtimes = nullptr;
+  // Image manifests by config digest (see "the cache policy" in audit.cpp);
+  // null: no cache (--no-cache).
+  ManifestCache* cache = nullptr;
   std::vector<std::string> rule_dirs; // extra packs after the default one
   std::vector<std::string> disabled_rules;
   ClassifyOptions classify;
-  std::string baseline_file;    // empty: none
-  std::string ignore_file;      // empty: none
-  std::string today;            // YYYY-MM-DD, for ignore-file expiry
-  ContainerInfo container_info; // what a runtime told us, if anything
+  std::string baseline_file; // empty: none
+  std::string ignore_file;   // empty: none
+  std::string today;         // YYYY-MM-DD, for ignore-file expiry
   Progress* image_progress = nullptr;
   Progress* container_progress = nullptr;
-  // Known before reading the image (from a runtime's inspect): lets a cached image
-  // manifest stand in without even asking the runtime for the image.
-  std::string image_config_digest;
-  // Set by callers auditing many containers: the image is already in memory.
-  const Manifest* image_manifest = nullptr;
 };
 
 struct AuditOutcome {
   AuditReport report;
   RulePack rules;
-  Manifest image; // kept so callers auditing many containers read each image once
 };
 
 Result<RulePack> load_rules(const std::vector<std::string>& extra_dirs,
@@ -49,5 +52,30 @@ Result<std::pair<Manifest, Manifest>> load_pair(const SourceSpec& left, Side lef
                                                 Progress* right_progress = nullptr);
 
 Result<AuditOutcome> run_audit(const AuditRequest& request);
+
+// `audit --all`: every running container of one runtime, each against its own
+// image, each distinct image read once.
+struct AuditAllRequest {
+  std::string runtime; // "docker", "podman", ...
+  AuditRequest each;   // everything but image and container, which come from the runtime
+};
+
+// A listed container that could not be audited because its runtime failed for
+// it (typically: it was removed between the listing and its inspect or export).
+struct SkippedContainer {
+  std::string container; // "docker:<id>"
+  std::string reason;    // the runtime's error, one line
+};
+
+struct AuditAllOutcome {
+  std::vector<AuditReport> reports; // by container id
+  std::vector<SkippedContainer> skipped;
+  RulePack rules;
+};
+
+// Fails as a whole only when the listing fails or an audit fails for a reason
+// other than the runtime (a rule pack, an image that does not verify, a hostile
+// export): those are never skipped quietly.
+Result<AuditAllOutcome> run_audit_all(const AuditAllRequest& request);
 
 } // namespace cdrift
