@@ -5,9 +5,11 @@
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/manifest/mtree.hpp"
 #include "cdrift/pipeline/audit.hpp"
+#include "cdrift/pipeline/containerd.hpp"
 #include "cdrift/pipeline/runtime.hpp"
 #include "cdrift/report/diff_render.hpp"
 #include "cdrift/report/json.hpp"
+#include "cdrift/report/jsonl.hpp"
 #include "cdrift/report/sarif.hpp"
 #include "cdrift/report/text.hpp"
 #include "cdrift/util/atomic_file.hpp"
@@ -170,6 +172,8 @@ struct AuditArgs {
   std::vector<std::string> disabled;
   std::string runtime_path;
   std::string runtime; // with --all
+  std::string containerd_address;
+  std::vector<std::string> namespaces; // containerd namespaces for --all
   bool all = false;
   bool no_cache = false;
   bool show_touched = false;
@@ -184,7 +188,10 @@ void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
       "manifest, docker:REF, podman:REF (optional with a docker:/podman: container)");
   cmd->add_option("--container", a.container,
                   "Container source: export tar (- for stdin, gzip ok), directory, saved manifest, "
-                  "docker:NAME, podman:NAME, nerdctl:NAME");
+                  "docker:NAME, podman:NAME, nerdctl:NAME, containerd:[NAMESPACE/]ID");
+  cmd->add_option("--containerd-address", a.containerd_address,
+                  "containerd socket (default: $CONTAINERD_ADDRESS, else "
+                  "/run/containerd/containerd.sock)");
   cmd->add_option("--runtime-path", a.runtime_path,
                   "Container runtime CLI to run instead of docker/podman/nerdctl from PATH");
   cmd->add_flag("--no-cache", a.no_cache, "Do not read or write the image manifest cache");
@@ -198,10 +205,14 @@ void add_audit_options(CLI::App* cmd, AuditArgs& a, bool with_outputs) {
                   "Ignore paths matching GLOB ('**' spans directories; repeatable)");
   if (!with_outputs) return;
   cmd->add_flag("--all", a.all, "Audit every running container of --runtime, one report each");
-  cmd->add_option("--runtime", a.runtime, "Runtime for --all: docker, podman or nerdctl")
+  cmd->add_option("--runtime", a.runtime,
+                  "Runtime for --all: docker, podman, nerdctl or containerd")
       ->check(CLI::IsMember(registered_runtime_names()));
-  cmd->add_option("--format", a.format, "Report on stdout: text, json or sarif")
-      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  cmd->add_option(
+      "--namespace", a.namespaces,
+      "With --all --runtime containerd: only this namespace (repeatable; default: all)");
+  cmd->add_option("--format", a.format, "Report on stdout: text, json, sarif or jsonl")
+      ->check(CLI::IsMember({"text", "json", "sarif", "jsonl"}));
   cmd->add_option("--output-json", a.output_json,
                   "Also write the JSON report to FILE (atomically)");
   cmd->add_option("--output-sarif", a.output_sarif,
@@ -237,6 +248,8 @@ struct RuntimeContext {
 RuntimeContext make_runtime_context(const AuditArgs& a) {
   RuntimeOptions options;
   options.runtime_path = a.runtime_path;
+  options.containerd_address = a.containerd_address;
+  options.containerd_namespaces = a.namespaces;
   RuntimeContext rt{Runtimes::registered(options), std::nullopt};
   if (!a.no_cache) rt.cache.emplace();
   return rt;
@@ -280,14 +293,32 @@ Result<AuditOutcome> audit_with_progress(AuditRequest request) {
 
 int cmd_audit_all(const AuditArgs& a);
 
+JsonlOptions jsonl_options(const JsonOptions& json) {
+  return JsonlOptions{json.timestamp};
+}
+
+// With --format jsonl a failed audit is also a record on stdout, so the log
+// pipeline sees the container that could not be audited.
+int audit_failed(const AuditArgs& a, const std::string& source, const Error& e) {
+  if (a.format == "jsonl")
+    (void)write_stdout(render_jsonl_error(
+        source, e.message, static_cast<int>(exit_status_for(e.kind)),
+        JsonlOptions{a.timestamp ? std::optional<std::string>(now_rfc3339()) : std::nullopt}));
+  return report_error(e);
+}
+
 int cmd_audit(const AuditArgs& a) {
   if (a.all) return cmd_audit_all(a);
   if (a.container.empty())
     return report_error(
         Error{ErrorKind::usage, "--container is required (or --all --runtime NAME)"});
+  if (!a.namespaces.empty())
+    return report_error(Error{ErrorKind::usage, "--namespace goes with --all --runtime "
+                                                "containerd; one container is "
+                                                "containerd:NAMESPACE/ID"});
   RuntimeContext rt = make_runtime_context(a);
   auto outcome = audit_with_progress(make_request(a, rt));
-  if (!outcome) return report_error(outcome.error());
+  if (!outcome) return audit_failed(a, a.container, outcome.error());
   debug_cache(rt, outcome->report);
   const AuditReport& report = outcome->report;
   const RulePack& rules = outcome->rules;
@@ -318,6 +349,8 @@ int cmd_audit(const AuditArgs& a) {
     out = render_json(report, json);
   } else if (a.format == "sarif") {
     out = render_sarif(report, &rules, json);
+  } else if (a.format == "jsonl") {
+    out = render_jsonl(report, jsonl_options(json));
   } else {
     text.color = resolve_color(a.color);
     out = render_text(report, text);
@@ -337,7 +370,15 @@ int cmd_audit(const AuditArgs& a) {
 // is read once (in memory here, and through the on-disk cache across runs).
 int cmd_audit_all(const AuditArgs& a) {
   if (a.runtime.empty())
-    return report_error(Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl"});
+    return report_error(
+        Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl|containerd"});
+  if (a.format == "jsonl" && (!a.output_json.empty() || !a.output_text.empty()))
+    return report_error(Error{ErrorKind::usage, "--all --format jsonl writes stdout only"});
+  if (!a.namespaces.empty() && a.runtime != "containerd")
+    return report_error(Error{ErrorKind::usage, "--namespace needs --runtime containerd"});
+  for (const auto& ns : a.namespaces)
+    if (auto v = validate_containerd_identifier(ns, "--namespace"); !v)
+      return report_error(v.error());
   if (!a.container.empty() || !a.image.empty())
     return report_error(Error{
         ErrorKind::usage, "--all audits every running container; drop --image and --container"});
@@ -352,10 +393,22 @@ int cmd_audit_all(const AuditArgs& a) {
   ProgressDisplay display(&image_progress, &container_progress);
   auto all = run_audit_all(request);
   display.stop();
-  if (!all) return report_error(all.error());
+  if (!all) return audit_failed(a, a.runtime + " (--all)", all.error());
   const std::vector<AuditReport>& outcomes = all->reports;
   JsonOptions json;
   if (a.timestamp) json.timestamp = now_rfc3339();
+  if (a.format == "jsonl") {
+    std::string lines;
+    for (const auto& o : outcomes)
+      lines += render_jsonl(o, jsonl_options(json));
+    for (const auto& sk : all->skipped)
+      lines += render_jsonl_skipped(sk.container, sk.reason, jsonl_options(json));
+    if (auto s = write_stdout(lines); !s) return report_error(s.error());
+  } else {
+    for (const auto& sk : all->skipped)
+      std::fprintf(stderr, "cdrift: skipped %s: %s\n", escape_for_terminal(sk.container).c_str(),
+                   escape_for_terminal(sk.reason).c_str());
+  }
   json.touched = a.show_touched ? TouchedMode::show : TouchedMode::hide;
   std::string json_doc = "[";
   for (std::size_t i = 0; i < outcomes.size(); ++i) {
@@ -378,13 +431,15 @@ int cmd_audit_all(const AuditArgs& a) {
     if (outcomes.empty()) out = "no running containers\n";
     return out;
   };
-  if (!a.output_json.empty())
-    if (auto s = emit(a.output_json, json_doc); !s) return report_error(s.error());
-  if (!a.output_text.empty())
-    if (auto s = emit(a.output_text, text_doc(ColorMode::never)); !s)
-      return report_error(s.error());
-  auto s = write_stdout(a.format == "json" ? json_doc : text_doc(resolve_color(a.color)));
-  if (!s) return report_error(s.error());
+  if (a.format != "jsonl") {
+    if (!a.output_json.empty())
+      if (auto s = emit(a.output_json, json_doc); !s) return report_error(s.error());
+    if (!a.output_text.empty())
+      if (auto s = emit(a.output_text, text_doc(ColorMode::never)); !s)
+        return report_error(s.error());
+    auto s = write_stdout(a.format == "json" ? json_doc : text_doc(resolve_color(a.color)));
+    if (!s) return report_error(s.error());
+  }
   if (a.fail_on == "never") return status(ExitStatus::success);
   Severity threshold = *parse_severity(a.fail_on);
   for (const auto& o : outcomes)

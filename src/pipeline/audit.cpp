@@ -96,6 +96,7 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
     auto inspected = request.runtimes->inspect(request.container);
     if (!inspected) return fail(std::move(inspected).error());
     sides.container_info = std::move(inspected->info);
+    sides.all_skip_reason = std::move(inspected->all_skip_reason);
     if (!image_given) {
       sides.image = std::move(inspected->image);
       sides.image_config_digest = std::move(inspected->config_digest);

@@ -36,7 +36,7 @@ Status check_snapshot_chain(const std::vector<std::string>& parents,
 }
 
 Result<std::string> ContainerdClient::run(const std::string& ns, std::vector<std::string> args,
-                                          const std::string& description) {
+                                          const std::string& description) const {
   // One argv element each: an address or namespace can never become another flag.
   std::vector<std::string> argv = {m_options.ctr_path.empty() ? "ctr" : m_options.ctr_path,
                                    "--address=" + m_options.address};
@@ -48,13 +48,13 @@ Result<std::string> ContainerdClient::run(const std::string& ns, std::vector<std
   return run_process(argv, p, 16u << 20);
 }
 
-Result<std::vector<std::string>> ContainerdClient::namespaces() {
+Result<std::vector<std::string>> ContainerdClient::namespaces() const {
   auto out = run("", {"namespaces", "ls", "-q"}, "ctr namespaces ls");
   if (!out) return fail(std::move(out).error());
   return parse_namespace_list(*out, "ctr namespaces ls");
 }
 
-Result<std::vector<ContainerdTask>> ContainerdClient::tasks(const std::string& ns) {
+Result<std::vector<ContainerdTask>> ContainerdClient::tasks(const std::string& ns) const {
   CDRIFT_TRY(validate_containerd_identifier(ns, "namespace"));
   std::string what = "ctr -n " + ns + " tasks ls";
   auto out = run(ns, {"tasks", "ls"}, what);
@@ -62,7 +62,7 @@ Result<std::vector<ContainerdTask>> ContainerdClient::tasks(const std::string& n
   return parse_task_list(*out, what);
 }
 
-Result<ContainerdContainer> ContainerdClient::container(const ContainerdRef& ref) {
+Result<ContainerdContainer> ContainerdClient::container(const ContainerdRef& ref) const {
   CDRIFT_TRY(validate_containerd_identifier(ref.ns, "namespace"));
   CDRIFT_TRY(validate_containerd_identifier(ref.id, "container id"));
   std::string what = "ctr -n " + ref.ns + " containers info " + ref.id;
@@ -72,7 +72,7 @@ Result<ContainerdContainer> ContainerdClient::container(const ContainerdRef& ref
 }
 
 Result<ContentTarget> ContainerdClient::image_target(const std::string& ns,
-                                                     const std::string& image) {
+                                                     const std::string& image) const {
   CDRIFT_TRY(validate_containerd_identifier(ns, "namespace"));
   // Listed whole and matched here: the image name is data, never a filter expression.
   std::string what = "ctr -n " + ns + " images ls";
@@ -84,7 +84,7 @@ Result<ContentTarget> ContainerdClient::image_target(const std::string& ns,
 Result<std::vector<std::string>> ContainerdClient::snapshot_parents(const std::string& ns,
                                                                     const std::string& snapshotter,
                                                                     const std::string& key,
-                                                                    std::size_t limit) {
+                                                                    std::size_t limit) const {
   CDRIFT_TRY(validate_containerd_identifier(ns, "namespace"));
   CDRIFT_TRY(validate_containerd_identifier(snapshotter, "snapshotter"));
   std::vector<std::string> parents;
@@ -112,7 +112,7 @@ Result<std::vector<std::string>> ContainerdClient::snapshot_parents(const std::s
 
 Result<SnapshotMount> ContainerdClient::snapshot_mount(const std::string& ns,
                                                        const std::string& snapshotter,
-                                                       const std::string& key) {
+                                                       const std::string& key) const {
   CDRIFT_TRY(validate_containerd_identifier(ns, "namespace"));
   CDRIFT_TRY(validate_containerd_identifier(snapshotter, "snapshotter"));
   if (key.empty() || key.front() == '-')

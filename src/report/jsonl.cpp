@@ -77,4 +77,14 @@ std::string render_jsonl_error(const std::string& container_source, const std::s
   return line(j);
 }
 
+std::string render_jsonl_skipped(const std::string& container_source, const std::string& reason,
+                                 const JsonlOptions& options) {
+  OrderedJson j = head("skipped", options);
+  OrderedJson container;
+  put_bytes(container, "source", container_source);
+  j["container"] = std::move(container);
+  j["reason"] = utf8_lossy(reason);
+  return line(j);
+}
+
 } // namespace cdrift

@@ -115,30 +115,30 @@ struct ContainerdOptions {
   int timeout_seconds = 600; // per ctr command
 };
 
-// Runs ctr with an argv (never a shell), `--address=` and `--namespace=` as single
-// argv elements, names validated before they reach it, every call bounded by the
-// timeout; a failing ctr is an ErrorKind::runtime error quoting its stderr.
+// Stateless (safe from two threads at once). Runs ctr with an argv (never a shell), `--address=`
+// and `--namespace=` as single argv elements, names validated before they reach it, every call
+// bounded by the timeout; a failing ctr is an ErrorKind::runtime error quoting its stderr.
 class ContainerdClient {
 public:
   explicit ContainerdClient(ContainerdOptions options) : m_options(std::move(options)) {}
 
-  Result<std::vector<std::string>> namespaces();
-  Result<std::vector<ContainerdTask>> tasks(const std::string& ns);
-  Result<ContainerdContainer> container(const ContainerdRef& ref);
-  Result<ContentTarget> image_target(const std::string& ns, const std::string& image);
+  Result<std::vector<std::string>> namespaces() const;
+  Result<std::vector<ContainerdTask>> tasks(const std::string& ns) const;
+  Result<ContainerdContainer> container(const ContainerdRef& ref) const;
+  Result<ContentTarget> image_target(const std::string& ns, const std::string& image) const;
   // The parent chain of `key`, nearest first (at most `limit` deep).
   Result<std::vector<std::string>> snapshot_parents(const std::string& ns,
                                                     const std::string& snapshotter,
                                                     const std::string& key,
-                                                    std::size_t limit = 512);
+                                                    std::size_t limit = 512) const;
   Result<SnapshotMount> snapshot_mount(const std::string& ns, const std::string& snapshotter,
-                                       const std::string& key);
+                                       const std::string& key) const;
 
   const ContainerdOptions& options() const { return m_options; }
 
 private:
   Result<std::string> run(const std::string& ns, std::vector<std::string> args,
-                          const std::string& description);
+                          const std::string& description) const;
   ContainerdOptions m_options;
 };
 

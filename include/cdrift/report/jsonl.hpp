@@ -27,4 +27,9 @@ std::string render_jsonl(const AuditReport& report, const JsonlOptions& options)
 std::string render_jsonl_error(const std::string& container_source, const std::string& message,
                                int exit_status, const JsonlOptions& options);
 
+// One "skipped" line for a listed container --all did not audit: a pod sandbox
+// (pause container), or one that went away between the listing and its audit.
+std::string render_jsonl_skipped(const std::string& container_source, const std::string& reason,
+                                 const JsonlOptions& options);
+
 } // namespace cdrift
