@@ -142,7 +142,9 @@ stop_podman() {
 }
 
 # containerd is not part of `all`: only the containerd tests want it, and it is one
-# more daemon on a 2-core machine.
+# more daemon on a 2-core machine. runc keeps its state host-wide
+# (/run/containerd/runc/NS/ID) unless told otherwise: give `ctr run --runc-root
+# $CDRIFT_CONTAINERD_STATE/runc` so that two containerds never clash on an id.
 ctd="$dir/containerd"
 start_containerd() {
   command -v containerd >/dev/null || { log "containerd: not installed"; return 1; }
