@@ -58,7 +58,8 @@ public:
       auto tasks = m_client.tasks(ns);
       if (!tasks) return fail(std::move(tasks).error());
       for (const ContainerdTask& t : *tasks)
-        if (t.status == "RUNNING") ids.push_back(ns + "/" + t.id);
+        // A paused task is still a live container with its filesystem mounted.
+        if (t.status == "RUNNING" || t.status == "PAUSED") ids.push_back(ns + "/" + t.id);
     }
     return ids;
   }
@@ -66,16 +67,29 @@ public:
   Result<RuntimeContainer> inspect(const std::string& container) const override {
     auto ref = parse_containerd_ref(container);
     if (!ref) return fail(std::move(ref).error());
-    const std::string source = "containerd:" + ref->ns + "/" + ref->id;
     auto c = m_client.container(*ref);
     if (!c) return fail(std::move(c).error());
-    if (c->snapshotter.empty() || c->snapshot_key.empty())
+    auto out = inspect_container(*ref, *c);
+    // --all skips sandboxes without auditing them, so a sandbox whose image cannot
+    // be read must not fail the whole run: its failure becomes the runtime's (the
+    // skip reason), and an audit that names the sandbox still fails with it.
+    if (!out && c->sandbox)
+      return fail(ErrorKind::runtime, "pod sandbox (pause container): " + out.error().message);
+    return out;
+  }
+
+private:
+  // Everything but the record: the snapshot, the image, the chain, the rootfs.
+  Result<RuntimeContainer> inspect_container(const ContainerdRef& ref,
+                                             const ContainerdContainer& c) const {
+    const std::string source = "containerd:" + ref.ns + "/" + ref.id;
+    if (c.snapshotter.empty() || c.snapshot_key.empty())
       return fail(ErrorKind::runtime, source + ": the container has no snapshot");
-    auto mount = m_client.snapshot_mount(ref->ns, c->snapshotter, c->snapshot_key);
+    auto mount = m_client.snapshot_mount(ref.ns, c.snapshotter, c.snapshot_key);
     if (!mount) return fail(std::move(mount).error());
     auto root = containerd_root_from_snapshot(mount->upper_dir, source);
     if (!root) return fail(std::move(root).error());
-    auto target = m_client.image_target(ref->ns, c->image);
+    auto target = m_client.image_target(ref.ns, c.image);
     if (!target) return fail(std::move(target).error());
 
     // The image's documents, verified, for the config digest (the cache key) and
@@ -86,10 +100,10 @@ public:
     std::vector<std::string> diff_ids;
     for (const LayerPlan& l : plan->layers)
       diff_ids.push_back(l.diff_id);
-    auto parents = m_client.snapshot_parents(ref->ns, c->snapshotter, c->snapshot_key);
+    auto parents = m_client.snapshot_parents(ref.ns, c.snapshotter, c.snapshot_key);
     if (!parents) return fail(std::move(parents).error());
     CDRIFT_TRY(check_snapshot_chain(*parents, diff_ids,
-                                    source + " (image " + escape_for_terminal(c->image) + ")"));
+                                    source + " (image " + escape_for_terminal(c.image) + ")"));
 
     auto mountinfo = read_mountinfo();
     if (!mountinfo) return fail(std::move(mountinfo).error());
@@ -102,32 +116,33 @@ public:
                            "HostToContainer propagation)");
 
     RuntimeContainer out;
-    out.info = to_container_info(*c, source);
-    if (auto epoch = runtime_time_epoch(c->created)) {
+    out.info = to_container_info(c, source);
+    if (auto epoch = runtime_time_epoch(c.created)) {
       out.info.created_epoch = *epoch;
-      out.info.created_evidence = "ctr containers info: CreatedAt " + c->created;
+      out.info.created_evidence = "ctr containers info: CreatedAt " + c.created;
     }
-    const std::string image_location = ref->ns + "/" + target->digest;
+    const std::string image_location = ref.ns + "/" + target->digest;
     out.image.form = SourceForm::runtime;
     out.image.runtime = m_name;
     out.image.location = image_location;
-    out.image.text = "containerd:" + ref->ns + "/" + c->image;
+    out.image.text = "containerd:" + ref.ns + "/" + c.image;
     out.config_digest = plan->info.config_digest;
-    out.storage.driver = c->snapshotter;
+    out.storage.driver = c.snapshotter;
     out.storage.upper_dir = mount->upper_dir;
     out.storage.lower_dirs = mount->lower_dirs;
-    if (c->sandbox) {
-      std::string pod = c->kubernetes ? c->kubernetes->namespace_ + "/" + c->kubernetes->pod : "";
+    if (c.sandbox) {
+      std::string pod = c.kubernetes ? c.kubernetes->namespace_ + "/" + c.kubernetes->pod : "";
       out.all_skip_reason = "pod sandbox (pause container" +
                             (pod.empty() ? std::string() : " of " + escape_for_terminal(pod)) +
                             "): no workload to audit";
     }
     std::lock_guard<std::mutex> lock(m_mutex);
     m_images[image_location] = KnownImage{content_dir, *target, plan->info.config_digest};
-    m_rootfs[ref->ns + "/" + ref->id] = rootfs;
+    m_rootfs[ref.ns + "/" + ref.id] = rootfs;
     return out;
   }
 
+public:
   // containerd has no export; the task's root filesystem is read as a directory.
   Result<RuntimeStream> open_export(const std::string& container) const override {
     auto ref = parse_containerd_ref(container);
