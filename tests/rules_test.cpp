@@ -181,6 +181,14 @@ TEST_CASE("rules: load errors carry file, rule, field and a stable code") {
     CHECK(msg.starts_with(path + ":3:16: JSON syntax error"));
     CHECK(msg.ends_with("[CDR-R002]"));
   }
+  SUBCASE("a rule file nested 200 levels deep is refused by the bounded parser") {
+    std::string deep = "{\"rules\": [" + std::string(200, '[') + std::string(200, ']') + "]}\n";
+    auto [path, msg] = load_one("deep.json", deep);
+    CHECK(msg.starts_with(path + ":1:"));
+    CHECK(msg.find("nested deeper than") != std::string::npos);
+    CHECK(msg.find('\n') == std::string::npos);
+    CHECK(msg.ends_with("[CDR-R002]"));
+  }
   SUBCASE("unknown severity") {
     auto [path, msg] = load_one("sev.json", pack_json({rule_json("CDR-EXEC-001", "urgent")}));
     CHECK(msg ==

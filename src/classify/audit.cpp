@@ -4,6 +4,7 @@
 #include "cdrift/classify/fingerprint.hpp"
 #include "cdrift/classify/origin.hpp"
 #include "cdrift/classify/packages.hpp"
+#include "cdrift/classify/readonly_plan.hpp"
 #include "cdrift/util/glob.hpp"
 
 #include <algorithm>
@@ -80,6 +81,8 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
     report.warnings.push_back(w);
   for (const auto& w : container.warnings)
     report.warnings.push_back(w);
+  // Before suppressions on purpose: a baselined write still needs its mount.
+  report.read_only_plan = plan_read_only(report, image);
   return report;
 }
 

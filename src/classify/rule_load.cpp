@@ -319,27 +319,21 @@ Result<LoadedFile> load_file(const std::string& path) {
   if (in.bad())
     return fail(ErrorKind::rules, escape_for_terminal(path) + ": read error [CDR-R001]");
 
-  json doc;
-  try {
-    doc = json::parse(text, nullptr, true, /*ignore_comments=*/true);
-  } catch (const json::parse_error& e) {
-    std::string what = e.what();
-    // nlohmann prefixes "[json.exception.parse_error.101] parse error at line 3, column
-    // 5: "; keep only the description, the position is ours.
-    auto colon = what.find(": ");
-    std::string detail = colon == std::string::npos ? what : what.substr(colon + 2);
-    std::size_t byte = e.byte > 0 ? e.byte - 1 : 0;
-    return fail(ErrorKind::rules, escape_for_terminal(path) + ":" + describe_offset(text, byte) +
-                                      ": JSON syntax error: " + escape_for_terminal(detail) +
-                                      " [CDR-R002]");
-  } catch (const json::exception& e) {
-    // Numbers beyond double range and the like: a syntax problem to the user.
-    std::string what = e.what();
-    auto bracket = what.find("] ");
-    std::string detail = bracket == std::string::npos ? what : what.substr(bracket + 2);
-    return fail(ErrorKind::rules, escape_for_terminal(path) + ": JSON error: " +
-                                      escape_for_terminal(detail) + " [CDR-R002]");
+  // The bounded parser: a rule file nested deeper than any real one is refused
+  // before recursion could exhaust the stack.
+  auto parsed = parse_json_bounded(text, JsonComments::allow);
+  if (!parsed) {
+    const JsonParseFailure& f = parsed.error();
+    if (f.what == JsonParseFailure::What::other)
+      // Numbers beyond double range and the like: a syntax problem to the user.
+      return fail(ErrorKind::rules, escape_for_terminal(path) + ": JSON error: " +
+                                        escape_for_terminal(f.detail) + " [CDR-R002]");
+    return fail(ErrorKind::rules,
+                escape_for_terminal(path) + ":" + describe_offset(text, f.offset) + ": " +
+                    (f.what == JsonParseFailure::What::too_deep ? "" : "JSON syntax error: ") +
+                    escape_for_terminal(f.detail) + " [CDR-R002]");
   }
+  json doc = std::move(*parsed);
 
   ErrorSite file_site{path, ""};
   if (!doc.is_object())

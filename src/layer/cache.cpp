@@ -122,22 +122,20 @@ std::optional<Manifest> ManifestCache::load(const std::string& config_digest) {
     ++m_misses;
     return std::nullopt;
   };
-  auto data = read_small_file(path, max_entry_bytes);
+  // Our own directory, but an entry that is a FIFO, a device or a symlink is not
+  // ours: a miss, never a hang and never a read of something else.
+  auto data = read_small_file(path, max_entry_bytes, FollowSymlinks::no);
   if (!data || data->empty() || data->back() != '\n') return invalid();
   std::size_t trailer_start = data->rfind('\n', data->size() - 2);
   trailer_start = trailer_start == std::string::npos ? 0 : trailer_start + 1;
   if (trailer_start == 0) return invalid();
   std::string_view body(data->data(), trailer_start);
   std::string_view trailer(data->data() + trailer_start, data->size() - trailer_start - 1);
-  nlohmann::json t;
-  try {
-    t = nlohmann::json::parse(trailer, nullptr, false);
-  } catch (const nlohmann::json::exception&) {
-    return invalid();
-  }
-  if (t.is_discarded() || !t.is_object() || json_string(t, "cdrift_cache") != cache_format ||
-      !t.contains("bytes") || !t["bytes"].is_number_unsigned() ||
-      t["bytes"].get<std::uint64_t>() != body.size() ||
+  auto parsed = parse_json_document(trailer, path);
+  if (!parsed) return invalid();
+  const nlohmann::json& t = *parsed;
+  if (!t.is_object() || json_string(t, "cdrift_cache") != cache_format || !t.contains("bytes") ||
+      !t["bytes"].is_number_unsigned() || t["bytes"].get<std::uint64_t>() != body.size() ||
       json_string(t, "sha256") != to_hex(sha256_of(body)))
     return invalid();
 

@@ -43,7 +43,7 @@ Result<AuditAllOutcome> run_audit_all(const AuditAllRequest& request) {
       continue;
     }
     if (!sides->all_skip_reason.empty()) {
-      out.skipped.push_back(SkippedContainer{one.container.text, sides->all_skip_reason});
+      out.skipped.push_back(SkippedContainer{one.container.text, sides->all_skip_reason, true});
       continue;
     }
     const std::string& digest = sides->image_config_digest;

@@ -131,6 +131,21 @@ OrderedJson finding_json(const Finding& f) {
   return j;
 }
 
+// Paths are lossy text only: the plan never holds a name JSON cannot carry exactly
+// (such directories become notes instead), so lossy is exact here.
+OrderedJson read_only_plan_json(const ReadOnlyPlan& plan) {
+  OrderedJson j;
+  j["ready"] = plan.ready;
+  OrderedJson paths = OrderedJson::array();
+  for (const WritablePath& w : plan.writable_paths)
+    paths.push_back(utf8_lossy(w.path));
+  j["writable_paths"] = std::move(paths);
+  j["kubernetes"] = utf8_lossy(plan.kubernetes);
+  j["docker_run"] = strings(plan.docker_run);
+  j["notes"] = strings(plan.notes);
+  return j;
+}
+
 } // namespace
 
 // The pieces JSON Lines shares, so a finding reads the same in both formats.
@@ -185,6 +200,7 @@ std::string render_json(const AuditReport& report, const JsonOptions& options) {
   }
   doc["suppressed"] = std::move(suppressed);
   doc["warnings"] = strings(report.warnings);
+  doc["read_only_plan"] = read_only_plan_json(report.read_only_plan);
 
   if (options.touched == TouchedMode::show) {
     OrderedJson touched = OrderedJson::array();

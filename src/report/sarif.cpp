@@ -340,6 +340,25 @@ std::string render_sarif(const AuditReport& report, const RulePack* rules,
                               " most severe of " + std::to_string(all.size() + dropped) +
                               " results (code-scanning limit); the JSON report has all.";
   }
+  // SARIF has no place for advice about the whole run but its property bag; the
+  // same plan as the JSON report's read_only_plan, under SARIF's camelCase.
+  const ReadOnlyPlan& plan = report.read_only_plan;
+  OrderedJson ro;
+  ro["ready"] = plan.ready;
+  OrderedJson paths = OrderedJson::array();
+  for (const WritablePath& w : plan.writable_paths)
+    paths.push_back(utf8_lossy(w.path));
+  ro["writablePaths"] = std::move(paths);
+  ro["kubernetes"] = utf8_lossy(plan.kubernetes);
+  OrderedJson flags = OrderedJson::array();
+  for (const std::string& f : plan.docker_run)
+    flags.push_back(utf8_lossy(f));
+  ro["dockerRun"] = std::move(flags);
+  OrderedJson notes = OrderedJson::array();
+  for (const std::string& n : plan.notes)
+    notes.push_back(utf8_lossy(n));
+  ro["notes"] = std::move(notes);
+  props["readOnlyPlan"] = std::move(ro);
   run["properties"] = std::move(props);
 
   OrderedJson doc;

@@ -136,6 +136,49 @@ void finding(std::string& out, const Finding& f, const Style& style) {
     out += indent + "fix      " + escape_for_terminal(f.remediation) + "\n";
 }
 
+// A docker argument as a POSIX shell reads it back: plan paths may hold spaces.
+std::string shell_word(std::string_view arg) {
+  bool plain = !arg.empty();
+  for (char c : arg)
+    plain = plain && ((c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+                      std::string_view("_-./:=@%+,").find(c) != std::string_view::npos);
+  if (plain) return std::string(arg);
+  std::string out = "'";
+  for (char c : arg)
+    out += c == '\'' ? std::string("'\\''") : std::string(1, c);
+  return out + "'";
+}
+
+void read_only_section(std::string& out, const ReadOnlyPlan& plan, const Style& style) {
+  out += "\n" + style.bold("To run this container read-only:") + " ";
+  if (plan.ready) {
+    out += "it wrote nothing, so nothing needs a mount (docker run --read-only; Kubernetes "
+           "readOnlyRootFilesystem: true)\n";
+    return;
+  }
+  if (plan.writable_paths.empty()) {
+    out += "no directory to mount, see the notes\n";
+  } else {
+    std::string dirs;
+    for (const WritablePath& w : plan.writable_paths)
+      dirs += (dirs.empty() ? "" : ", ") + escape_for_terminal(w.path);
+    out += "make " + dirs + " writable\n";
+  }
+  out += "  docker run";
+  for (const std::string& flag : plan.docker_run)
+    out += " " + escape_for_terminal(shell_word(flag));
+  out += " IMAGE\n  Kubernetes (container spec; volumes go to the pod spec):\n";
+  std::string_view yaml = plan.kubernetes;
+  while (!yaml.empty()) {
+    auto nl = yaml.find('\n');
+    std::string_view line = yaml.substr(0, nl);
+    if (line.empty() || line.front() != '#') out += "    " + escape_for_terminal(line) + "\n";
+    yaml.remove_prefix(nl == std::string_view::npos ? yaml.size() : nl + 1);
+  }
+  for (const std::string& n : plan.notes)
+    out += "  note: " + escape_for_terminal(n) + "\n";
+}
+
 } // namespace
 
 std::string render_summary_line(const AuditReport& r) {
@@ -210,6 +253,7 @@ std::string render_text(const AuditReport& r, const TextOptions& options) {
     for (const std::string& w : r.warnings)
       out += "  " + escape_for_terminal(w) + "\n";
   }
+  read_only_section(out, r.read_only_plan, style);
   out += "\n" + style.bold(render_summary_line(r)) + "\n";
   return out;
 }

@@ -1,6 +1,9 @@
 #include "cdrift/util/atomic_file.hpp"
 
+#include <array>
+#include <atomic>
 #include <cerrno>
+#include <csignal>
 #include <cstring>
 #include <fcntl.h>
 #include <random>
@@ -13,11 +16,89 @@ static std::string errno_text() {
   return std::strerror(errno);
 }
 
+// Temporary files that are still live, so that SIGINT, SIGTERM or SIGHUP during a
+// write leaves nothing beside the target. The handler may run on any thread at
+// any moment, so it touches only lock-free atomics and calls only unlink,
+// sigaction and raise. A slot is free, being filled, live, or claimed: the
+// handler claims a live slot before reading its path, and an owner releases its
+// slot only if it is still live, so neither frees a path the other is reading.
+namespace {
+
+enum SlotState : int { slot_free, slot_filling, slot_live, slot_claimed };
+
+struct TempSlot {
+  std::atomic<int> state{slot_free};
+  const char* path = nullptr; // written before `live`, read only after a claim
+};
+
+constexpr std::size_t temp_slots = 64;
+std::array<TempSlot, temp_slots> g_temps;
+constexpr std::array<int, 3> cleanup_signals{SIGINT, SIGTERM, SIGHUP};
+static_assert(std::atomic<int>::is_always_lock_free);
+
+extern "C" void remove_temps_and_reraise(int sig) {
+  for (auto& slot : g_temps) {
+    int live = slot_live;
+    if (slot.state.compare_exchange_strong(live, slot_claimed)) ::unlink(slot.path);
+  }
+  // Die of the signal, as if we had never caught it: the exit status says so.
+  struct sigaction dfl {};
+  dfl.sa_handler = SIG_DFL;
+  sigemptyset(&dfl.sa_mask);
+  ::sigaction(sig, &dfl, nullptr);
+  ::raise(sig);
+}
+
+// At every tracked open, not once: whoever set a disposition since (a test's
+// child resetting to the default, a caller choosing to ignore) is respected.
+void install_cleanup_handlers() {
+  for (int sig : cleanup_signals) {
+    struct sigaction old {};
+    if (::sigaction(sig, nullptr, &old) != 0) continue;
+    // A signal someone chose to ignore (nohup) or to handle stays theirs.
+    if ((old.sa_flags & SA_SIGINFO) || old.sa_handler != SIG_DFL) continue;
+    struct sigaction sa {};
+    sa.sa_handler = remove_temps_and_reraise;
+    sigemptyset(&sa.sa_mask);
+    for (int other : cleanup_signals)
+      sigaddset(&sa.sa_mask, other); // one cleanup at a time
+    ::sigaction(sig, &sa, nullptr);
+  }
+}
+
+// -1 when every slot is taken: the file is still written, only not cleaned up
+// on a signal.
+int track_temp(const char* path) {
+  install_cleanup_handlers();
+  for (std::size_t i = 0; i < g_temps.size(); ++i) {
+    int expected = slot_free;
+    if (g_temps[i].state.compare_exchange_strong(expected, slot_filling)) {
+      g_temps[i].path = path;
+      g_temps[i].state.store(slot_live, std::memory_order_release);
+      return static_cast<int>(i);
+    }
+  }
+  return -1;
+}
+
+void untrack_temp(int slot) {
+  if (slot < 0) return;
+  int live = slot_live;
+  // A claimed slot belongs to a handler that is ending the process: leave it.
+  if (g_temps[static_cast<std::size_t>(slot)].state.compare_exchange_strong(live, slot_filling)) {
+    g_temps[static_cast<std::size_t>(slot)].path = nullptr;
+    g_temps[static_cast<std::size_t>(slot)].state.store(slot_free, std::memory_order_release);
+  }
+}
+
+} // namespace
+
 AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {}
 
 AtomicFile::~AtomicFile() {
   if (m_fd >= 0) ::close(m_fd);
   if (!m_committed && !m_tmp.empty()) ::unlink(m_tmp.c_str());
+  untrack_temp(m_slot);
 }
 
 Status AtomicFile::open() {
@@ -36,8 +117,14 @@ Status AtomicFile::open() {
     char suffix[32];
     std::snprintf(suffix, sizeof suffix, ".tmp.%08x", static_cast<unsigned>(rd()));
     m_tmp = m_path + suffix;
+    // Tracked before it exists: a signal between the two must not leave it.
+    m_slot = track_temp(m_tmp.c_str());
     m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
     if (m_fd >= 0) return {};
+    const int err = errno;
+    untrack_temp(m_slot);
+    m_slot = -1;
+    errno = err;
     if (errno != EEXIST) break;
   }
   std::string why = errno_text();
@@ -73,6 +160,9 @@ Status AtomicFile::commit() {
   if (::rename(m_tmp.c_str(), m_path.c_str()) != 0)
     return fail(ErrorKind::io, m_path + ": cannot rename into place: " + errno_text());
   m_committed = true;
+  // After the rename: a signal before it still removes the temporary file.
+  untrack_temp(m_slot);
+  m_slot = -1;
   return {};
 }
 
@@ -83,8 +173,12 @@ Status write_file_atomic(const std::string& path, std::string_view data) {
   return f.commit();
 }
 
-Result<std::string> read_small_file(const std::string& path, std::size_t limit) {
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
+Result<std::string> read_small_file(const std::string& path, std::size_t limit,
+                                    FollowSymlinks follow) {
+  // O_NONBLOCK: opening a FIFO for reading blocks until a writer comes, forever.
+  int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
+  if (follow == FollowSymlinks::no) flags |= O_NOFOLLOW;
+  int fd = ::open(path.c_str(), flags);
   if (fd < 0) return fail(ErrorKind::input, path + ": cannot open: " + errno_text());
   struct stat st;
   if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {

@@ -59,27 +59,47 @@ static bool nesting_within(std::string_view text, int limit, std::size_t& where)
   return true;
 }
 
-Result<nlohmann::json> parse_json_document(std::string_view text, const std::string& name,
-                                           JsonComments comments, ErrorKind kind) {
+Expected<nlohmann::json, JsonParseFailure> parse_json_bounded(std::string_view text,
+                                                              JsonComments comments) {
+  using Failure = JsonParseFailure;
   std::size_t where = 0;
   if (!nesting_within(text, max_json_depth, where))
-    return fail(kind, name + ":" + describe_offset(text, where) + ": JSON nested deeper than " +
-                          std::to_string(max_json_depth) + " levels");
+    return Unexpected<Failure>(
+        Failure{Failure::What::too_deep, where,
+                "JSON nested deeper than " + std::to_string(max_json_depth) + " levels"});
   // nlohmann throws out_of_range for numbers beyond double range even when asked
   // not to throw, so every exception it raises is caught here.
   try {
-    nlohmann::json doc = nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true,
-                                               comments == JsonComments::allow);
-    return doc;
+    return nlohmann::json::parse(text, nullptr, /*allow_exceptions=*/true,
+                                 comments == JsonComments::allow);
   } catch (const nlohmann::json::parse_error& e) {
-    return fail(kind,
-                name + ":" + describe_offset(text, e.byte > 0 ? e.byte - 1 : 0) + ": invalid JSON");
+    // "[json.exception.parse_error.101] parse error at line 3, column 5: detail"
+    std::string what = e.what();
+    auto colon = what.find(": ");
+    return Unexpected<Failure>(Failure{Failure::What::syntax, e.byte > 0 ? e.byte - 1 : 0,
+                                       colon == std::string::npos ? what : what.substr(colon + 2)});
   } catch (const nlohmann::json::exception& e) {
     std::string what = e.what();
     auto bracket = what.find("] ");
-    return fail(kind, name + ": invalid JSON: " +
-                          (bracket == std::string::npos ? what : what.substr(bracket + 2)));
+    return Unexpected<Failure>(Failure{
+        Failure::What::other, 0, bracket == std::string::npos ? what : what.substr(bracket + 2)});
   }
+}
+
+Result<nlohmann::json> parse_json_document(std::string_view text, const std::string& name,
+                                           JsonComments comments, ErrorKind kind) {
+  auto doc = parse_json_bounded(text, comments);
+  if (doc) return std::move(*doc);
+  const JsonParseFailure& f = doc.error();
+  switch (f.what) {
+  case JsonParseFailure::What::too_deep:
+    return fail(kind, name + ":" + describe_offset(text, f.offset) + ": " + f.detail);
+  case JsonParseFailure::What::syntax:
+    return fail(kind, name + ":" + describe_offset(text, f.offset) + ": invalid JSON");
+  case JsonParseFailure::What::other:
+    break;
+  }
+  return fail(kind, name + ": invalid JSON: " + f.detail);
 }
 
 } // namespace cdrift

@@ -334,15 +334,20 @@ def scenarios(rt, img):
     r = rt.cdrift("audit", "--all", "--runtime", "containerd", "--namespace", "k8s.io", "--format", "json",
                   "--fail-on", "never")
     try:
-        reps = json.loads(r.stdout)
-    except ValueError:
-        reps = None
-    if s.check("--all --namespace k8s.io: JSON array", isinstance(reps, list), describe(r)):
+        doc = json.loads(r.stdout)
+        reps, skipped = doc["reports"], doc["skipped"]
+    except (ValueError, KeyError, TypeError):
+        reps, skipped = None, None
+    if s.check("--all --namespace k8s.io: JSON reports", isinstance(reps, list), describe(r)):
         s.check("--all --namespace k8s.io: both workloads, the sandbox skipped",
                 [x["container"]["source"] for x in reps] == ["containerd:k8s.io/web-0-app", "containerd:k8s.io/web-1-app"],
                 str([x["container"]["source"] for x in reps]))
         s.check("--all: the sandbox is skipped with a note",
-                b"skipped containerd:k8s.io/web-1-pause: pod sandbox" in r.stderr, r.stderr.decode()[:300])
+                b"note: skipped containerd:k8s.io/web-1-pause: pod sandbox" in r.stderr, r.stderr.decode()[:300])
+        s.check("--all: the sandbox is in skipped[] with its reason",
+                [(x["container"], x["reason"].startswith("pod sandbox")) for x in skipped]
+                == [("containerd:k8s.io/web-1-pause", True)], str(skipped))
+        s.check("--all: exit 0 (a skipped sandbox is no failure)", r.returncode == 0, describe(r))
         by = {x["container"]["id"]: x for x in reps}
         if "web-0-app" in by and "web-1-app" in by:
             check_findings("--all web-0-app", by["web-0-app"], {})

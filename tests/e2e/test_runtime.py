@@ -333,9 +333,13 @@ def check_cache_tamper(rt):
     s.check(rt.name + ": a tampered cache entry is not trusted (miss, rebuilt)",
             "image manifest cache: miss " + rt.image_id in err and rep is not None and not rep.get("findings"),
             "%s; findings %s" % (err.strip()[:300], rep and [f["path"] for f in rep.get("findings", [])]))
+    fresh = r.stdout
     r, rep = audit_json(rt, "--container", "%s:%s" % (rt.name, c), extra_env=debug)
     s.check(rt.name + ": the rebuilt entry is used again (hit)",
             "image manifest cache: hit " + rt.image_id in r.stderr.decode(errors="replace"), describe(r))
+    s.check(rt.name + ": the report is byte-identical whether the image came from the cache or fresh",
+            r.stdout == fresh and fresh, "fresh image.source %s, cached %s" % (
+                (json.loads(fresh or b"{}").get("image") or {}).get("source"), (rep or {}).get("image", {}).get("source")))
     r = rt.cdrift("cache", "prune")
     s.check(rt.name + ": cdrift cache prune", r.returncode == 0 and not os.path.exists(cache), describe(r))
     r, rep = audit_json(rt, "--container", "%s:%s" % (rt.name, c), extra_env=debug)
@@ -347,15 +351,123 @@ def check_all(rt):
     running = sorted(rt.ok("ps", "-q", "--no-trunc").stdout.decode().split())
     r = rt.cdrift("audit", "--all", "--runtime", rt.name, "--format", "json", "--fail-on", "never", timeout=600)
     try:
-        reps = json.loads(r.stdout)
+        doc = json.loads(r.stdout)
     except ValueError:
-        reps = None
-    if not s.check(rt.name + ": audit --all gives a JSON array", isinstance(reps, list), describe(r)):
+        doc = None
+    if not s.check(rt.name + ": audit --all gives {schema_version, reports, skipped}",
+                   isinstance(doc, dict) and doc.get("schema_version") == "1"
+                   and isinstance(doc.get("reports"), list) and doc.get("skipped") == [], describe(r)):
         return
+    reps = doc["reports"]
+    problems = schema_problems(doc)
+    s.check(rt.name + ": audit --all JSON validates against report.schema.json#/$defs/audit_all",
+            problems == [], "; ".join(problems[:5]))
     ids = sorted(x.get("container", {}).get("id", "") for x in reps)
     s.check(rt.name + ": audit --all: one report per running container (%d)" % len(running), ids == running,
             "reports for %s, running %s" % (ids, running))
     s.check(rt.name + ": audit --all exit 0 with --fail-on never", r.returncode == 0, describe(r))
+
+
+def schema_problems(doc):
+    """Problems of an --all document against report.schema.json#/$defs/audit_all."""
+    try:
+        import jsonschema
+        from referencing import Registry, Resource
+    except ImportError as e:
+        return ["python3-jsonschema missing: %s" % e]
+    with open(os.path.join(e2elib.REPO, "docs", "report.schema.json")) as f:
+        schema = json.load(f)
+    cls = jsonschema.validators.validator_for(schema)
+    registry = Registry().with_resource(schema["$id"], Resource.from_contents(schema))
+    validator = cls({"$ref": schema["$id"] + "#/$defs/audit_all"}, registry=registry,
+                    format_checker=cls.FORMAT_CHECKER)
+    return ["%s: %s" % ("/".join(map(str, e.absolute_path)), e.message[:200]) for e in validator.iter_errors(doc)]
+
+
+def runtime_wrapper(rt, name, body):
+    """A stand-in for the runtime CLI (--runtime-path): runs `body` (sh) first, then the
+    real CLI with the same argv, so faults happen exactly where a real runtime has them."""
+    real = shutil.which(rt.name, path=rt.env.get("PATH"))
+    path = os.path.join(s.work, "%s-%s.sh" % (rt.name, name))
+    with open(path, "w") as f:
+        f.write("#!/bin/sh\nREAL='%s'\n%s\nexec \"$REAL\" \"$@\"\n" % (real, body))
+    os.chmod(path, 0o755)
+    return path
+
+
+def check_all_faults(rt):
+    """--all while containers come and go, and a runtime that prints garbage."""
+    gone_inspect = rt.fresh_container("vanish-inspect")
+    gone_export = rt.fresh_container("vanish-export")
+    ids = {n: rt.ok("inspect", "--format", "{{.Id}}", n).stdout.decode().strip() for n in (gone_inspect, gone_export)}
+    running = sorted(rt.ok("ps", "-q", "--no-trunc").stdout.decode().split())
+    # Removed after the listing: one just before its inspect, one just before its export.
+    wrapper = runtime_wrapper(rt, "vanish", """
+if [ "$1" = inspect ]; then for a; do [ "$a" = "%s" ] && "$REAL" rm -f "$a" >/dev/null 2>&1; done; fi
+if [ "$1" = export ]; then for a; do [ "$a" = "%s" ] && "$REAL" rm -f "$a" >/dev/null 2>&1; done; fi
+""" % (ids[gone_inspect], ids[gone_export]))
+    out_json = os.path.join(s.work, "all-%s.json" % rt.name)
+    r = rt.cdrift("audit", "--all", "--runtime", rt.name, "--runtime-path", wrapper, "--format", "text",
+                  "--fail-on", "never", "--output-json", out_json, timeout=600)
+    try:
+        with open(out_json) as f:
+            doc = json.load(f)
+    except (OSError, ValueError):
+        doc = {}
+    skipped = {x.get("container"): x.get("reason", "") for x in doc.get("skipped", [])}
+    audited = sorted(x.get("container", {}).get("id", "") for x in doc.get("reports", []))
+    want_skipped = {"%s:%s" % (rt.name, ids[gone_inspect]), "%s:%s" % (rt.name, ids[gone_export])}
+    s.check(rt.name + ": --all: containers removed mid-run are skipped, with the runtime's reason",
+            set(skipped) == want_skipped and all(skipped.values()), "skipped %s" % skipped)
+    problems = schema_problems(doc)
+    s.check(rt.name + ": --all with skipped containers validates against the schema", problems == [],
+            "; ".join(problems[:5]))
+    s.check(rt.name + ": --all: every other container is still audited",
+            audited == sorted(set(running) - set(ids.values())), "audited %s, running %s" % (audited, running))
+    out = r.stdout.decode(errors="replace")
+    s.check(rt.name + ": --all: the exit status is the audited containers' (0 with --fail-on never)",
+            r.returncode == 0, describe(r))
+    s.check(rt.name + ": --all: the text summary lists the skipped containers",
+            "skipped 2 of %d running containers" % len(running) in out
+            and all(k in out for k in want_skipped), out[-600:])
+
+    # None left to audit: exit 3.
+    lonely = rt.fresh_container("vanish-all")
+    lonely_id = rt.ok("inspect", "--format", "{{.Id}}", lonely).stdout.decode().strip()
+    wrapper = runtime_wrapper(rt, "vanish-all", """
+if [ "$1" = ps ]; then echo "%s"; exit 0; fi
+if [ "$1" = inspect ]; then "$REAL" rm -f "%s" >/dev/null 2>&1; fi
+""" % (lonely_id, lonely_id))
+    r = rt.cdrift("audit", "--all", "--runtime", rt.name, "--runtime-path", wrapper, "--format", "json",
+                  "--fail-on", "never", timeout=300)
+    try:
+        doc = json.loads(r.stdout)
+    except ValueError:
+        doc = {}
+    s.check(rt.name + ": --all: when no container could be audited: exit 3, the skipped list still written",
+            r.returncode == 3 and doc.get("reports") == [] and len(doc.get("skipped", [])) == 1
+            and b"could be audited" in r.stderr, describe(r))
+
+    # A runtime printing garbage where container ids belong misbehaved: exit 3, not 2.
+    for label, garbage in (("--help", "--help"), ("../..", "../.."), ("an escape", "\x1b[2Jx")):
+        wrapper = runtime_wrapper(rt, "garbage", "if [ \"$1\" = ps ]; then echo '%s'; exit 0; fi" % garbage)
+        r = rt.cdrift("audit", "--all", "--runtime", rt.name, "--runtime-path", wrapper, timeout=120)
+        err = r.stderr.decode(errors="replace").strip()
+        s.check(rt.name + ": --all: a runtime listing %s as a container: exit 3, one clean line" % label,
+                r.returncode == 3 and err.count("\n") == 0 and "\x1b" not in err and "ps" in err, describe(r))
+
+    # --runtime-timeout: a runtime that goes silent is killed after that long.
+    wrapper = runtime_wrapper(rt, "stall", 'if [ "$1" = export ]; then sleep 60; fi')
+    alive = sorted(set(running) - set(ids.values()))[0]
+    start = time.time()
+    r = rt.cdrift("audit", "--container", "%s:%s" % (rt.name, alive), "--runtime-path", wrapper,
+                  "--runtime-timeout", "2", timeout=120)
+    took = time.time() - start
+    s.check(rt.name + ": --runtime-timeout 2: a stalled export is exit 3 within seconds",
+            r.returncode == 3 and took < 20 and b"timed out after 2 s" in r.stderr,
+            "%.1fs; %s" % (took, describe(r)))
+    r = rt.cdrift("audit", "--container", "%s:%s" % (rt.name, alive), "--runtime-timeout", "0")
+    s.check(rt.name + ": --runtime-timeout 0 is a usage error", r.returncode == 2, describe(r))
 
 
 def check_errors(rt):
@@ -400,6 +512,7 @@ def exercise(name, state_dir):
             run_scenario(rt, sc, first=(i == 0))
     check_cache_tamper(rt)
     check_all(rt)
+    check_all_faults(rt)
     check_errors(rt)
 
 

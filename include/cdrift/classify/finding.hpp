@@ -2,6 +2,7 @@
 // the original came from. One AuditReport is rendered as text, JSON and SARIF.
 #pragma once
 
+#include "cdrift/classify/readonly_plan.hpp"
 #include "cdrift/diff/change.hpp"
 #include "cdrift/manifest/manifest.hpp"
 
@@ -112,6 +113,7 @@ struct AuditReport {
   std::vector<IgnoredPath> ignored;
   std::vector<SuppressedFinding> suppressed;
   std::vector<std::string> warnings;
+  ReadOnlyPlan read_only_plan; // what the next container needs to run with a read-only root
 };
 
 } // namespace cdrift

@@ -66,6 +66,7 @@ struct AuditAllRequest {
 struct SkippedContainer {
   std::string container; // "docker:<id>"
   std::string reason;    // the runtime's error or note, one line
+  bool note = false;     // not a failure: the runtime says it is no workload
 };
 
 struct AuditAllOutcome {

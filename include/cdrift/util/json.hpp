@@ -19,6 +19,16 @@ Result<nlohmann::json> parse_json_document(std::string_view text, const std::str
                                            JsonComments comments = JsonComments::reject,
                                            ErrorKind kind = ErrorKind::input);
 
+// The same bounded parse for callers with their own message style (rule files):
+// what went wrong, where (a byte offset into `text`), and the parser's words.
+struct JsonParseFailure {
+  enum class What { too_deep, syntax, other } what = What::syntax;
+  std::size_t offset = 0;
+  std::string detail; // nlohmann's description without its "[json.exception...]" prefix
+};
+Expected<nlohmann::json, JsonParseFailure> parse_json_bounded(std::string_view text,
+                                                              JsonComments comments);
+
 // Typed lookups that never throw: a missing key or a value of another type gives
 // the fallback (nlohmann's value() throws on a type mismatch, and input decides types).
 std::string json_string(const nlohmann::json& j, const char* key, std::string fallback = {});
