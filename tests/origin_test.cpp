@@ -1,160 +1,11 @@
-#include "cdrift/classify/origin.hpp"
+#include "origin_scenario.hpp"
 
 #include <algorithm>
 #include <doctest/doctest.h>
 #include <limits>
 
 using namespace cdrift;
-
-namespace {
-
-constexpr std::int64_t created = 1676365920; // 2023-02-14 09:12:00 UTC
-constexpr std::int64_t day = 86400;
-constexpr std::int64_t build_time = created - 60 * day;
-
-const char* const image_passwd = "root:x:0:0:root:/root:/bin/sh\n"
-                                 "daemon:x:1:1:daemon:/usr/sbin:/usr/sbin/nologin\n"
-                                 "app:x:1001:1001::/srv/app:/bin/sh\n";
-const char* const image_group = "root:x:0:\ndaemon:x:1:\napp:x:1001:\n";
-
-Entry file(std::string path, std::string content, std::int64_t mtime, std::uint32_t uid = 0,
-           std::uint32_t gid = 0, std::uint32_t mode = 0644) {
-  Entry e;
-  e.path = std::move(path);
-  e.type = FileType::file;
-  e.mode = mode;
-  e.uid = uid;
-  e.gid = gid;
-  e.size = content.size();
-  e.sha256 = sha256_of(content);
-  e.mtime = mtime;
-  return e;
-}
-
-Entry dir(std::string path, std::int64_t mtime, std::uint32_t uid = 0, std::uint32_t gid = 0) {
-  Entry e;
-  e.path = std::move(path);
-  e.type = FileType::dir;
-  e.mode = 0755;
-  e.uid = uid;
-  e.gid = gid;
-  e.mtime = mtime;
-  return e;
-}
-
-bool has_line(const Origin& o, std::string_view needle) {
-  return std::any_of(o.evidence.begin(), o.evidence.end(),
-                     [&](const std::string& e) { return e.find(needle) != std::string::npos; });
-}
-
-std::string dump(const Origin& o) {
-  std::string s = std::string(to_string(o.kind)) + "/" + std::string(to_string(o.confidence));
-  for (const auto& e : o.evidence)
-    s += "\n  - " + e;
-  return s;
-}
-
-// An image and a container built from Entry tables; changes are declared next to the
-// container edits that cause them, the way the diff would report them.
-struct Scenario {
-  Manifest image;
-  Manifest container;
-  ContainerInfo info;
-  std::vector<Change> changes;
-
-  Scenario() {
-    ImageInfo ii;
-    ii.user = "app";
-    ii.working_dir = "/srv/app";
-    ii.volumes = {"/data"};
-    image.image = ii;
-    for (const Entry& e :
-         {dir("/etc", build_time), dir("/usr", build_time), dir("/usr/bin", build_time),
-          dir("/tmp", build_time), dir("/var", build_time), dir("/var/log", build_time),
-          dir("/srv", build_time), dir("/srv/app", build_time, 1001, 1001),
-          file("/etc/passwd", image_passwd, build_time),
-          file("/etc/group", image_group, build_time), file("/etc/motd", "hello\n", build_time),
-          file("/usr/bin/find", "find-binary", build_time, 0, 0, 0755),
-          file("/var/log/app.log", "line 1\n", build_time, 1001, 1001),
-          file("/var/log/auth.log", "auth\n", build_time)})
-      image.entries.push_back(e);
-    image.captures.files["/etc/passwd"] = image_passwd;
-    image.captures.files["/etc/group"] = image_group;
-    container.entries = image.entries;
-    container.captures = image.captures;
-    container.entries.push_back(file("/.dockerenv", "", created, 0, 0, 0755));
-  }
-
-  void add(Entry e, std::string content_for_capture = {}) {
-    if (!content_for_capture.empty()) container.captures.files[e.path] = content_for_capture;
-    Change c;
-    c.path = e.path;
-    c.kind = ChangeKind::added;
-    c.after = e;
-    changes.push_back(c);
-    container.entries.push_back(std::move(e));
-  }
-
-  void modify(Entry after, std::vector<Field> fields, std::string content_for_capture = {}) {
-    if (!content_for_capture.empty()) container.captures.files[after.path] = content_for_capture;
-    auto it = std::find_if(container.entries.begin(), container.entries.end(),
-                           [&](const Entry& e) { return e.path == after.path; });
-    REQUIRE(it != container.entries.end());
-    Change c;
-    c.path = after.path;
-    c.kind = ChangeKind::modified;
-    c.fields = std::move(fields);
-    c.before = *it;
-    c.after = after;
-    *it = std::move(after);
-    changes.push_back(c);
-  }
-
-  void remove(const std::string& path) {
-    auto it = std::find_if(container.entries.begin(), container.entries.end(),
-                           [&](const Entry& e) { return e.path == path; });
-    REQUIRE(it != container.entries.end());
-    Change c;
-    c.path = path;
-    c.kind = ChangeKind::deleted;
-    c.before = *it;
-    container.entries.erase(it);
-    changes.push_back(c);
-  }
-
-  void history(const std::string& path, const std::string& text) {
-    add(file(path, text, created + 900), text);
-  }
-
-  void finish() {
-    auto by_path = [](const auto& a, const auto& b) { return a.path < b.path; };
-    std::sort(image.entries.begin(), image.entries.end(), by_path);
-    std::sort(container.entries.begin(), container.entries.end(), by_path);
-    std::sort(changes.begin(), changes.end(), by_path);
-    image_db = PackageDb::from_captures(image.captures);
-    container_db = PackageDb::from_captures(container.captures);
-    analyzer = std::make_unique<OriginAnalyzer>(
-        OriginInputs{image, container, info, image_db, container_db, changes});
-  }
-
-  Origin origin(std::string_view path) {
-    if (!analyzer) finish();
-    for (const auto& c : changes)
-      if (c.path == path) {
-        Origin o = analyzer->attribute(c);
-        INFO(path << ": " << dump(o));
-        return o;
-      }
-    FAIL("no change for " << path);
-    return {};
-  }
-
-  PackageDb image_db;
-  PackageDb container_db;
-  std::unique_ptr<OriginAnalyzer> analyzer;
-};
-
-} // namespace
+using namespace origin_test;
 
 TEST_CASE("origin: creation time from placeholders and runtime metadata") {
   SUBCASE("docker's /.dockerenv") {
@@ -344,7 +195,8 @@ TEST_CASE("origin: chmod u+s leaves mtime alone: metadata-only on a system path"
     s.history("/root/.bash_history", "chmod u+s /usr/bin/find\n");
     Origin o = s.origin("/usr/bin/find");
     CHECK(o.kind == OriginKind::shell_edit);
-    CHECK(o.confidence == Confidence::medium);
+    // The history names the very command: a system path, the full path and a shell.
+    CHECK(o.confidence == Confidence::high);
     CHECK(has_line(o, "line 1 mentions /usr/bin/find: chmod u+s /usr/bin/find"));
   }
 }
@@ -360,13 +212,22 @@ TEST_CASE("origin: runtime writes in data directories") {
     CHECK(has_line(o, "under /var/log, an application data directory"));
     CHECK(has_line(o, "owned by uid 1001, the image's USER app (uid 1001)"));
   }
-  SUBCASE("root-owned file in /tmp while the image runs as app") {
+  SUBCASE("root-owned file in /tmp while the image runs as app: not the application") {
+    // An owner the application cannot be outweighs the directory it landed in.
     Scenario s;
     s.add(file("/tmp/cache.bin", "x", created + 50));
     Origin o = s.origin("/tmp/cache.bin");
-    CHECK(o.kind == OriginKind::runtime_write);
+    CHECK(o.kind == OriginKind::shell_edit);
     CHECK(o.confidence == Confidence::low);
-    CHECK(has_line(o, "owner 0:0 is not the user the application runs as"));
+    CHECK(has_line(o, "owner 0:0 is root, which the application cannot be"));
+    CHECK(has_line(o, "under /tmp, an application data directory"));
+  }
+  SUBCASE("a file in /tmp owned by some other known account") {
+    Scenario s;
+    s.add(file("/tmp/other", "x", created + 50, 1, 1));
+    Origin o = s.origin("/tmp/other");
+    CHECK(o.kind == OriginKind::unknown);
+    CHECK(has_line(o, "owner 1:1 is not the user the application runs as"));
   }
   SUBCASE("the working directory and declared volumes") {
     Scenario s;
@@ -510,11 +371,14 @@ TEST_CASE("origin: unknown says what was checked") {
   Scenario s;
   s.container.entries.erase(std::find_if(s.container.entries.begin(), s.container.entries.end(),
                                          [](const Entry& e) { return e.path == "/.dockerenv"; }));
+  for (auto& e : s.image.entries)
+    e.mtime = 0; // no build time to bound anything with
   s.modify(file("/etc/motd", "owned\n", created + 3600), {Field::content, Field::size});
+  s.finish();
+  CHECK_FALSE(s.analyzer->creation_time());
   Origin o = s.origin("/etc/motd");
   CHECK(o.kind == OriginKind::unknown);
   CHECK(has_line(o, "container creation time unknown"));
-  CHECK(has_line(o, "owner 0:0 is unchanged from the image"));
   CHECK(has_line(o, "no shell history added or changed"));
 }
 

@@ -276,7 +276,8 @@ TEST_CASE("context: layer, created_by, package and checksum") {
   del.before = *image.find(del.path);
   ctx = describe_context(del, image, db);
   CHECK(ctx.package == "login");
-  CHECK(ctx.package_checksum_ok == false);
+  // A deleted file has no content left to match its package's checksum.
+  CHECK_FALSE(ctx.package_checksum_ok.has_value());
 
   // Added file: no layer, no package, no checksum verdict.
   Change add;

@@ -68,9 +68,10 @@ AuditReport classify_diff(const Manifest& image, const Manifest& container, Diff
   for (auto& c : kept) {
     Finding f;
     f.origin = analyzer.attribute(c);
-    MatchContext ctx{&image, &container, &f.origin};
+    const PackageFacts facts = analyzer.package_facts(c);
+    MatchContext ctx{&image, &container, &f.origin, &facts};
     apply_rules(rules, c, ctx, f);
-    f.context = describe_context(c, image, image_packages);
+    f.context = describe_context(c, image, image_packages, facts);
     f.change = std::move(c);
     f.fingerprint = compute_fingerprint(f);
     report.findings.push_back(std::move(f));

@@ -3,7 +3,7 @@
 namespace cdrift {
 
 FindingContext describe_context(const Change& change, const Manifest& image,
-                                const PackageDb& image_packages) {
+                                const PackageDb& image_packages, const PackageFacts& facts) {
   FindingContext ctx;
   if (change.before && change.before->layer >= 0) {
     ctx.layer = change.before->layer;
@@ -16,16 +16,18 @@ FindingContext describe_context(const Change& change, const Manifest& image,
 
   // Added paths have no original, but a package that lists one (a file the image
   // deleted, or a usrmerge alias) is still worth naming.
-  const std::string* owner = image_packages.owner(change.path);
-  if (!owner) return ctx;
-  ctx.package = *owner;
-  ctx.package_manager = std::string(image_packages.manager());
+  if (facts.package.empty()) return ctx;
+  ctx.package = facts.package;
+  ctx.package_manager = facts.manager;
+  // A package installed, upgraded or removed in the container explains the change;
+  // its checksum is the new package's, which the image cannot stand in for.
+  if (facts.event) return ctx;
 
   const bool packaged_file = change.before && change.before->type == FileType::file &&
                              image_packages.has_checksum(change.path);
   if (!packaged_file) return ctx;
   if (change.kind == ChangeKind::deleted || !change.after) {
-    ctx.package_checksum_ok = false; // debsums: "missing"
+    // Nothing left to match; debsums would say "missing", and the finding says deleted.
   } else if (change.after->type != FileType::file) {
     ctx.package_checksum_ok = false;
   } else {
@@ -33,6 +35,14 @@ FindingContext describe_context(const Change& change, const Manifest& image,
                               *change.before->sha256 == *change.after->sha256;
   }
   return ctx;
+}
+
+FindingContext describe_context(const Change& change, const Manifest& image,
+                                const PackageDb& image_packages) {
+  PackageFacts facts;
+  if (const std::string* owner = image_packages.owner(change.path)) facts.package = *owner;
+  facts.manager = std::string(image_packages.manager());
+  return describe_context(change, image, image_packages, facts);
 }
 
 } // namespace cdrift

@@ -200,7 +200,7 @@ struct ExampleParser {
     CDRIFT_TRY(check_keys(j, "",
                           {"path", "change", "fields", "before", "after", "mode_added", "origin",
                            "image_files", "container_files", "image_entries", "container_entries",
-                           "image_config", "note"}));
+                           "image_config", "note", "package"}));
     RuleExample ex;
     ex.expect_match = expect_match;
     Change& c = ex.change;
@@ -297,6 +297,34 @@ struct ExampleParser {
             error("origin", "unknown origin \"" + escape_for_terminal(origin) + "\"", "CDR-R004"));
       ex.origin.emplace();
       ex.origin->kind = *o;
+    }
+
+    std::string package;
+    CDRIFT_TRY(string_field(j, "package", "", package));
+    if (!package.empty()) {
+      // Stand-ins for what PackageEvents finds in real databases.
+      static const PackageEvent installed{PackageAction::installed, "example", "", "1.0"};
+      static const PackageEvent removed{PackageAction::removed, "example", "1.0", ""};
+      static const PackageEvent upgraded{PackageAction::upgraded, "example", "1.0", "1.1"};
+      PackageFacts f;
+      f.package = "example";
+      f.manager = "dpkg";
+      if (package == "installed")
+        f.event = &installed;
+      else if (package == "removed")
+        f.event = &removed;
+      else if (package == "upgraded")
+        f.event = &upgraded;
+      else if (package == "database")
+        f.database = true;
+      else if (package == "bookkeeping")
+        f.bookkeeping = true;
+      else if (package != "listed")
+        return fail(error("package",
+                          "unknown package fact \"" + escape_for_terminal(package) +
+                              "\" (installed, removed, upgraded, database, bookkeeping, listed)",
+                          "CDR-R004"));
+      ex.package = f;
     }
 
     ex.image.kind = SourceKind::oci_layout;

@@ -217,7 +217,6 @@ Status parse_match(const json& j, const ErrorSite& site, RuleMatch& m) {
   return {};
 }
 
-
 Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t index) {
   ErrorSite site{file, "#" + std::to_string(index + 1)};
   if (!j.is_object()) return fail(load_error(site, "", "a rule must be a JSON object", "CDR-R003"));
@@ -231,8 +230,9 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
                                " (expected upper-case words joined by '-', e.g. CDR-EXEC-001)",
                            "CDR-R009"));
   site.rule = rule.id;
-  CDRIFT_TRY(r.only({"id", "title", "description", "severity", "action", "reason", "default",
-                     "score", "match", "tags", "remediation", "references", "examples"}));
+  CDRIFT_TRY(
+      r.only({"id", "title", "description", "severity", "action", "reason", "default", "score",
+              "match", "tags", "remediation", "references", "examples", "precedence"}));
   CDRIFT_TRY(r.string("title", rule.title, true));
   CDRIFT_TRY(r.string("description", rule.description, false));
 
@@ -255,6 +255,15 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
   } else {
     rule.severity = Severity::info;
   }
+
+  std::string precedence;
+  CDRIFT_TRY(r.string("precedence", precedence, false));
+  if (precedence == "evidence")
+    rule.evidence_precedence = true;
+  else if (!precedence.empty())
+    return fail(load_error(site, "precedence",
+                           "unknown precedence " + quote(precedence) + " (expected \"evidence\")",
+                           "CDR-R004"));
 
   CDRIFT_TRY(r.string("reason", rule.reason, false));
   std::optional<bool> is_default;
@@ -296,7 +305,6 @@ Result<Rule> parse_rule(const json& j, const std::string& file, std::size_t inde
     CDRIFT_TRY(rule_detail::parse_examples(*it, site, rule.examples));
   return rule;
 }
-
 
 struct LoadedFile {
   std::string path;
@@ -437,6 +445,14 @@ std::string_view to_string(RuleCheck c) {
     return "new_uid0_account";
   case RuleCheck::new_account:
     return "new_account";
+  case RuleCheck::package_file:
+    return "package_file";
+  case RuleCheck::package_file_setid:
+    return "package_file_setid";
+  case RuleCheck::package_operation:
+    return "package_operation";
+  case RuleCheck::owner_to_root:
+    return "owner_to_root";
   }
   return "unknown";
 }
@@ -444,6 +460,10 @@ std::string_view to_string(RuleCheck c) {
 std::optional<RuleCheck> parse_rule_check(std::string_view s) {
   if (s == "new_uid0_account") return RuleCheck::new_uid0_account;
   if (s == "new_account") return RuleCheck::new_account;
+  if (s == "package_file") return RuleCheck::package_file;
+  if (s == "package_file_setid") return RuleCheck::package_file_setid;
+  if (s == "package_operation") return RuleCheck::package_operation;
+  if (s == "owner_to_root") return RuleCheck::owner_to_root;
   return std::nullopt;
 }
 

@@ -46,6 +46,19 @@ const std::string* captured(const Manifest* m, const std::string& path) {
 }
 
 bool check_holds(RuleCheck check, const Change& c, const MatchContext& ctx) {
+  switch (check) {
+  case RuleCheck::package_file:
+    return ctx.package && ctx.package->event;
+  case RuleCheck::package_file_setid:
+    return ctx.package && ctx.package->event && c.after && (c.after->mode & 06000) != 0;
+  case RuleCheck::package_operation:
+    return ctx.package && (ctx.package->database || ctx.package->bookkeeping);
+  case RuleCheck::owner_to_root:
+    return c.before && c.after && c.before->uid != 0 && c.after->uid == 0;
+  case RuleCheck::new_uid0_account:
+  case RuleCheck::new_account:
+    break;
+  }
   if (!c.after || c.after->type != FileType::file) return false;
   const std::string* now = captured(ctx.container, c.path);
   if (!now) return false;
@@ -156,8 +169,11 @@ struct Candidate {
   int specificity;
 };
 
-// Most severe first; then the more specific glob; then id, for determinism.
+// Rules that rate by evidenced origin first; then most severe; then the more specific
+// glob; then id, for determinism.
 bool primary_before(const Candidate& a, const Candidate& b) {
+  if (a.rule->evidence_precedence != b.rule->evidence_precedence)
+    return a.rule->evidence_precedence;
   if (a.rule->severity != b.rule->severity) return a.rule->severity > b.rule->severity;
   if (a.rule->is_default != b.rule->is_default) return !a.rule->is_default;
   if (a.specificity != b.specificity) return a.specificity > b.specificity;
@@ -170,7 +186,6 @@ bool default_before(const Candidate& a, const Candidate& b) {
   if (a.rule->severity != b.rule->severity) return a.rule->severity > b.rule->severity;
   return a.rule->id < b.rule->id;
 }
-
 
 // A rule's own score, else the middle of its band (the lower quarter for default rules,
 // which only say where a change is); each further matching rule adds corroboration.

@@ -1,4 +1,5 @@
 // Helpers behind rule conditions: account files, entrypoint resolution, glob checks.
+#include "cdrift/classify/accounts.hpp"
 #include "rule_internal.hpp"
 
 #include <algorithm>
@@ -105,18 +106,12 @@ const Entry* find_entry(const Manifest& m, std::string_view path) {
 
 std::vector<std::string> account_names(std::string_view content, bool uid0_only) {
   std::vector<std::string> names;
-  for (std::string_view line : split(content, '\n')) {
-    if (!line.empty() && line.back() == '\r') line.remove_suffix(1);
-    if (line.empty() || line[0] == '#' || line[0] == '+' || line[0] == '-') continue;
-    auto f = split(line, ':');
-    if (f[0].empty()) continue;
-    if (uid0_only) {
-      // "0", "00" and "000" are all uid 0 to the C library.
-      if (f.size() < 3 || f[2].empty() ||
-          !std::all_of(f[2].begin(), f[2].end(), [](char c) { return c == '0'; }))
-        continue;
-    }
-    names.emplace_back(f[0]);
+  for (AccountRecord& r : parse_account_file(content)) {
+    // "0", "00" and "000" are all uid 0 to the C library.
+    if (uid0_only && (r.id_field.empty() || !std::all_of(r.id_field.begin(), r.id_field.end(),
+                                                         [](char c) { return c == '0'; })))
+      continue;
+    names.push_back(std::move(r.name));
   }
   std::sort(names.begin(), names.end());
   names.erase(std::unique(names.begin(), names.end()), names.end());

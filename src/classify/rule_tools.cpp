@@ -61,7 +61,8 @@ RuleTestResult test_rule_examples(const RulePack& pack) {
     for (const RuleExample& ex : rule.examples) {
       ++res.examples;
       int index = ex.expect_match ? n_match++ : n_no_match++;
-      MatchContext ctx{&ex.image, &ex.container, ex.origin ? &*ex.origin : nullptr};
+      MatchContext ctx{&ex.image, &ex.container, ex.origin ? &*ex.origin : nullptr,
+                       ex.package ? &*ex.package : nullptr};
       bool got = rule_matches(rule, ex.change, ctx, &pack);
       std::string label = std::string(ex.expect_match ? "match" : "no_match") + "[" +
                           std::to_string(index) + "] (" + describe(ex.change) + ")";

@@ -3,12 +3,16 @@
 // comes out must survive the saved-manifest round trip byte for byte. The layer is
 // read twice, with and without the stream digest (diff_id) that shares its pass
 // with the file hashes: both must give the same manifest, and the stream digest
-// must equal a plain SHA-256 of the decompressed bytes.
+// must equal a plain SHA-256 of the decompressed bytes. And completeness: when a
+// plain tar reads as a complete export, every cut of it at a block boundary up
+// to its end-of-archive marker (a member boundary, inside a member, half the
+// marker) must be refused.
 #include "cdrift/layer/load.hpp"
 #include "cdrift/layer/tree_builder.hpp"
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/decompress.hpp"
+#include "cdrift/source/tar_header.hpp"
 #include "cdrift/source/tar_reader.hpp"
 
 #include <cstdint>
@@ -33,9 +37,35 @@ std::unique_ptr<ByteSource> open_layer(const std::uint8_t* data, std::size_t siz
   return src ? std::move(*src) : nullptr;
 }
 
+bool reads_as_export(std::string_view tar) {
+  MemorySource src(std::string(tar), "export");
+  TarReader reader(src, "export", StreamDigest::none, EndMarker::exact);
+  if (!reader.open()) return false;
+  TreeBuilder builder;
+  return builder.apply(reader, -1, Whiteouts::literal) && reader.finish_stream();
+}
+
+void check_cuts_refused(std::string_view tar) {
+  if (tar.size() < 1024 || !reads_as_export(tar)) return;
+  std::size_t last = tar.find_last_not_of('\0');
+  if (last == std::string_view::npos) return;
+  // The marker starts at or after the block holding the last non-zero byte.
+  std::size_t bound = std::min(tar.size() - 1, (last / 512 + 1) * 512 + 512);
+  int checked = 0;
+  for (std::size_t cut = bound / 512 * 512; cut > 0 && checked < 16; cut -= 512, ++checked) {
+    if (reads_as_export(tar.substr(0, cut))) {
+      std::fprintf(stderr, "completeness: a cut at %zu of %zu bytes reads as complete\n", cut,
+                   tar.size());
+      std::abort();
+    }
+  }
+}
+
 } // namespace
 
 extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size) {
+  std::string_view input(reinterpret_cast<const char*>(data), size);
+  if (detect_compression(input.substr(0, 8)) == Compression::none) check_cuts_refused(input);
   auto src = open_layer(data, size);
   if (!src) return 0;
   TarReader reader(*src, "layer 0");

@@ -80,15 +80,18 @@ Result<DigestedContent> ContentReader::read(MemberStream& members, const Member&
     consume(data, size, Bytes::data);
     if (m_progress) m_progress->bytes.fetch_add(size, std::memory_order_relaxed);
   }
-  if (m.size > total && m.size - total > max_sparse_fill - m_sparse_filled)
+  // Only a sparse member ends in a hole: any other file holds what its data holds
+  // (a size libarchive took from elsewhere, like SCHILY.realsize, adds nothing).
+  std::uint64_t end = m.sparse ? m.size : total;
+  if (end > total && end - total > max_sparse_fill - m_sparse_filled)
     return fail(ErrorKind::input,
                 members.name() + ": entry " + quoted(m.name) +
                     " is a sparse file whose holes exceed the 4 GiB budget for one source");
-  if (m.size > total) m_sparse_filled += m.size - total;
-  while (total < m.size) { // trailing hole of a sparse file
+  if (end > total) m_sparse_filled += end - total;
+  while (total < end) { // trailing hole of a sparse file
     if (m_zeros.empty()) m_zeros.resize(64 * 1024);
     consume(m_zeros.data(),
-            static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), m.size - total)),
+            static_cast<std::size_t>(std::min<std::uint64_t>(m_zeros.size(), end - total)),
             Bytes::hole);
   }
   out.size = total;

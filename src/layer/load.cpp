@@ -135,20 +135,36 @@ Result<int> spool(ByteSource& src) {
   return fd;
 }
 
-Result<Manifest> load_tar_stream(ByteSource& src, const std::string& source, SourceKind kind,
-                                 Whiteouts whiteouts, Progress* progress) {
-  TarReader reader(src, escape_for_terminal(source));
+Result<Manifest> load_tar_stream(ByteSource& src, const std::string& source, Side side,
+                                 Progress* progress) {
+  // A container's export cut short hides every change after the cut: it must be
+  // complete. A root filesystem on the image side that lacks the marker (test
+  // archives often do) is read with a warning the report carries.
+  bool container = side == Side::container;
+  TarReader reader(src, escape_for_terminal(source), StreamDigest::none,
+                   container ? EndMarker::exact : EndMarker::warn);
   CDRIFT_TRY(reader.open());
   TreeBuilder builder(progress);
-  CDRIFT_TRY(builder.apply(reader, -1, whiteouts));
-  return builder.finish(source, kind);
+  CDRIFT_TRY(builder.apply(reader, -1, container ? Whiteouts::literal : Whiteouts::apply));
+  // To the end of the source: a decompressor checks its trailer there, and
+  // nothing may follow the end marker.
+  CDRIFT_TRY(reader.finish_stream());
+  if (container && builder.size() <= 1)
+    return fail(ErrorKind::input, escape_for_terminal(source) +
+                                      ": holds no entry besides the root (an empty export)");
+  Manifest m =
+      builder.finish(source, container ? SourceKind::container_export : SourceKind::rootfs_tar);
+  for (const auto& w : reader.warnings())
+    m.warnings.push_back(w);
+  return m;
 }
 
 Result<Manifest> load_image_store(std::unique_ptr<BlobStore> store, SourceForm form,
-                                  const std::string& source, const LoadOptions& options) {
+                                  const std::string& source, const LoadOptions& options,
+                                  ArchiveIndex index = ArchiveIndex::prefer_oci) {
   Result<ImagePlan> plan =
       form == SourceForm::docker_archive
-          ? read_docker_archive(std::move(store), options.image)
+          ? read_docker_archive(std::move(store), options.image, index)
           : read_oci_image(std::move(store),
                            form == SourceForm::oci_layout ? SourceKind::oci_layout
                                                           : SourceKind::oci_archive,
@@ -159,8 +175,11 @@ Result<Manifest> load_image_store(std::unique_ptr<BlobStore> store, SourceForm f
 
 // Decides what a stream holds once it is decompressed: an image archive (spooled
 // when it cannot seek), a saved manifest, or a plain tree (rootfs or export).
+// `named` is the form the user wrote as a prefix: it is read as that form, never
+// refined by content.
 Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, SourceForm form,
-                             const std::string& source, Side side, const LoadOptions& options) {
+                             const std::string& source, Side side, const LoadOptions& options,
+                             SourceForm named = SourceForm::auto_detect) {
   Compression compression = Compression::none;
   auto src = open_decompressed(std::move(raw), &compression);
   if (!src) return fail(std::move(src).error());
@@ -180,11 +199,8 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
   auto stream = std::make_unique<PrefixSource>(std::move(*head), std::move(*src));
 
   if (form == SourceForm::saved_manifest) return read_saved_manifest(*stream);
-  if (form == SourceForm::rootfs_tar) {
-    SourceKind kind = side == Side::image ? SourceKind::rootfs_tar : SourceKind::container_export;
-    Whiteouts w = side == Side::image ? Whiteouts::apply : Whiteouts::literal;
-    return load_tar_stream(*stream, source, kind, w, options.progress);
-  }
+  if (form == SourceForm::rootfs_tar)
+    return load_tar_stream(*stream, source, side, options.progress);
   // An image archive: random access needed.
   int fd = -1;
   if (compression == Compression::none && seekable_fd >= 0) {
@@ -199,32 +215,63 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd, S
   stream.reset();
   auto store = open_tar_store(fd, escape_for_terminal(source));
   if (!store) return fail(std::move(store).error());
-  if (form == SourceForm::oci_archive && !(*store)->exists("oci-layout") &&
+  if (named == SourceForm::auto_detect && form == SourceForm::oci_archive &&
       (*store)->exists("manifest.json"))
-    form = SourceForm::docker_archive;
-  if (form == SourceForm::oci_archive && (*store)->exists("manifest.json"))
     form = SourceForm::docker_archive; // Docker 25+: both; reported as docker-archive
-  return load_image_store(std::move(*store), form, source, options);
+  return load_image_store(std::move(*store), form, source, options,
+                          named == SourceForm::docker_archive ? ArchiveIndex::manifest_json
+                                                              : ArchiveIndex::prefer_oci);
 }
 
-Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions& options) {
-  const std::string& path = spec.location;
+// "oci:DIR:REF": DIR is the longest prefix before a ':' that is a directory (a
+// reference may hold ':' itself: "alpine:3.19", "sha256:...").
+void split_layout_ref(std::string& path, std::string& ref) {
+  struct stat st;
+  if (::stat(path.c_str(), &st) == 0) return;
+  for (std::size_t colon = path.rfind(':'); colon != std::string::npos && colon > 0;
+       colon = path.rfind(':', colon - 1)) {
+    std::string dir = path.substr(0, colon);
+    if (::stat(dir.c_str(), &st) == 0 && S_ISDIR(st.st_mode)) {
+      ref = path.substr(colon + 1);
+      path = std::move(dir);
+      return;
+    }
+    if (colon == 0) break;
+  }
+}
+
+Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions& options_in) {
+  std::string path = spec.location;
+  LoadOptions options = options_in;
+  if (spec.form == SourceForm::oci_layout) split_layout_ref(path, options.image.ref);
   if (path == "-") {
     auto in = std::make_unique<FdSource>(0, std::string("stdin"), FdSource::Ownership::borrow);
     int fd = -1;
     struct stat st;
     if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) fd = 0;
-    return load_stream(std::move(in), fd, spec.form, "stdin", side, options);
+    return load_stream(std::move(in), fd, spec.form, "stdin", side, options, spec.form);
   }
   struct stat st;
   if (::stat(path.c_str(), &st) != 0)
     return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
   if (S_ISDIR(st.st_mode)) {
     bool tree_only = side == Side::container && options.detection == Detection::container_tree;
-    bool layout = !tree_only && ::access((path + "/oci-layout").c_str(), F_OK) == 0;
     SourceForm form = spec.form;
-    if (form == SourceForm::auto_detect)
+    if (form == SourceForm::auto_detect && side == Side::image) {
+      // The image side of an audit is an image unless the user says otherwise:
+      // a directory taken for a root filesystem would be audited against silently.
+      if (::access((path + "/oci-layout").c_str(), F_OK) != 0 &&
+          ::access((path + "/index.json").c_str(), F_OK) != 0)
+        return fail(ErrorKind::input,
+                    escape_for_terminal(path) +
+                        ": not an OCI image layout (use dir: or rootfs: to audit against a "
+                        "root filesystem)");
+      form = SourceForm::oci_layout;
+    }
+    if (form == SourceForm::auto_detect) {
+      bool layout = !tree_only && ::access((path + "/oci-layout").c_str(), F_OK) == 0;
       form = layout ? SourceForm::oci_layout : SourceForm::directory;
+    }
     if (form == SourceForm::oci_layout) {
       auto store = open_dir_store(path);
       if (!store) return fail(std::move(store).error());
@@ -252,7 +299,8 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
   if (fd < 0)
     return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
   auto src = std::make_unique<FdSource>(fd, escape_for_terminal(path), FdSource::Ownership::own);
-  return load_stream(std::move(src), S_ISREG(st.st_mode) ? fd : -1, spec.form, path, side, options);
+  return load_stream(std::move(src), S_ISREG(st.st_mode) ? fd : -1, spec.form, path, side, options,
+                     spec.form);
 }
 
 } // namespace

@@ -183,6 +183,8 @@ Status TreeBuilder::apply(MemberStream& members, int layer, Whiteouts whiteouts)
 
 Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Whiteouts whiteouts) {
   const std::string& what = members.name();
+  for (auto& w : m.warnings)
+    m_warnings.push_back(std::move(w));
   auto cleaned = clean_path(m.name);
   if (!cleaned) return fail(with_context(std::move(cleaned).error(), what));
   std::string path = std::move(*cleaned);
@@ -200,6 +202,9 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
       // Hides everything the lower layers put in dir; this layer's own entries stay,
       // whether they come before or after the marker in the tar.
       remove_subtree(dir, layer, /*include_self=*/false);
+    } else if (base == whiteout_prefix) {
+      // The image spec: a whiteout naming nothing is an error.
+      return fail(ErrorKind::input, what + ": whiteout " + quoted(path) + " names no entry");
     } else if (base.starts_with(".wh..wh.")) {
       m_warnings.push_back(what + ": ignored AUFS metadata entry " + quoted(path));
     } else {
@@ -226,6 +231,9 @@ Status TreeBuilder::apply_member(MemberStream& members, Member& m, int layer, Wh
     if (it == m_nodes.end())
       return fail(ErrorKind::input, what + ": hardlink " + quoted(path) + " points to " +
                                         quoted(*target) + ", which does not exist");
+    if (it->entry.type == FileType::dir)
+      return fail(ErrorKind::input, what + ": hardlink " + quoted(path) + " points to " +
+                                        quoted(*target) + ", a directory");
     if (*target == path) return {}; // a link to itself changes nothing
     // A hardlink shares its target's inode: content and metadata both.
     Entry copy = it->entry;

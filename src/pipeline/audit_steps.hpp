@@ -24,6 +24,10 @@ struct ResolvedSides {
   ContainerInfo container_info;
   std::string image_config_digest; // empty: unknown (never cached)
   std::string all_skip_reason;     // see RuntimeContainer
+  // Runtime containers: where the runtime keeps the filesystem, and the config
+  // digest of the image the container runs (whatever --image says).
+  ContainerStorage storage;
+  std::string container_image_digest;
 };
 
 Result<ResolvedSides> resolve_sides(const AuditRequest& request);

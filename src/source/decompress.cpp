@@ -172,6 +172,10 @@ Compression detect_compression(std::string_view h) {
   if (h.size() >= 2 && at(0) == 0x1f && at(1) == 0x8b) return Compression::gzip;
   if (h.size() >= 4 && at(0) == 0x28 && at(1) == 0xb5 && at(2) == 0x2f && at(3) == 0xfd)
     return Compression::zstd;
+  // A zstd skippable frame (magic 0x184D2A50-0x184D2A5F, little-endian), which
+  // pzstd writes before its frames.
+  if (h.size() >= 4 && (at(0) & 0xf0) == 0x50 && at(1) == 0x2a && at(2) == 0x4d && at(3) == 0x18)
+    return Compression::zstd;
   if (h.size() >= 6 && h.substr(0, 6) == std::string_view("\xfd"
                                                           "7zXZ\0",
                                                           6))

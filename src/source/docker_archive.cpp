@@ -8,11 +8,13 @@ namespace {
 constexpr std::size_t document_limit = 16u << 20;
 }
 
-Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
-                                      const ImageOptions& options) {
+Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store, const ImageOptions& options,
+                                      ArchiveIndex index) {
   // Docker 25+ writes an OCI layout beside manifest.json; it carries manifest
-  // digests, so it is the better source when present.
-  if (store->exists("oci-layout") && store->exists("index.json"))
+  // digests, so it is the better source when present, unless the user named the
+  // docker-archive form, which is manifest.json.
+  if (index == ArchiveIndex::prefer_oci && store->exists("oci-layout") &&
+      store->exists("index.json"))
     return read_oci_image(std::move(store), SourceKind::docker_archive, options);
 
   ImagePlan plan;

@@ -109,6 +109,24 @@ Result<Descriptor> select_manifest(BlobStore& store, const json& index, const st
     candidates.push_back(std::move(*d));
   }
   if (candidates.empty()) return fail(ErrorKind::input, where + ": lists no image manifests");
+  auto ref_list = [](const std::vector<Descriptor>& ds) {
+    std::set<std::string> refs;
+    for (const auto& d : ds)
+      refs.insert(escape_for_terminal(d.ref_name.empty() ? d.digest : d.ref_name));
+    std::string list;
+    for (const auto& r : refs)
+      list += (list.empty() ? "" : ", ") + r;
+    return list;
+  };
+  if (depth == 0 && !options.ref.empty()) {
+    std::vector<Descriptor> named;
+    for (const auto& d : candidates)
+      if (d.ref_name == options.ref || d.digest == options.ref) named.push_back(d);
+    if (named.empty())
+      return fail(ErrorKind::usage, where + ": no image named " + escape_for_terminal(options.ref) +
+                                        "; available: " + ref_list(candidates));
+    candidates = std::move(named);
+  }
 
   std::string want = options.platform.empty() ? host_platform() : options.platform;
   std::vector<Descriptor> chosen;
@@ -132,13 +150,9 @@ Result<Descriptor> select_manifest(BlobStore& store, const json& index, const st
     return fail(ErrorKind::usage, where + ": no manifest for platform " + want +
                                       "; available: " + list + " (choose one with --platform)");
   }
-  if (chosen.size() > 1) {
-    std::string refs;
-    for (const auto& d : chosen)
-      refs += (refs.empty() ? "" : ", ") + (d.ref_name.empty() ? d.digest : d.ref_name);
-    return fail(ErrorKind::usage, where + ": holds several images (" + refs +
-                                      "); audit one at a time by giving a layout with one image");
-  }
+  if (chosen.size() > 1)
+    return fail(ErrorKind::usage, where + ": holds several images (" + ref_list(chosen) +
+                                      "); pick one with oci:DIR:REF");
   Descriptor d = chosen.front();
   if (index_types.count(d.media_type)) {
     if (depth >= max_index_depth)

@@ -144,7 +144,7 @@ if s.wanted("directory"):
             detail = "dir %r vs tar %r" % (fingerprint(rep)[:4], fingerprint(rep2)[:4])
         s.check("directory source: %s gives the same findings as the tar" % case, ok, detail)
         if case == "tampered":
-            m1, m2 = s.run("manifest", d), s.run("manifest", s.fixture(a["container"]))
+            m1, m2 = s.run("manifest", "dir:" + d), s.run("manifest", s.fixture(a["container"]))
             _, e1, _ = parse_jsonl_manifest(m1.stdout)
             _, e2, _ = parse_jsonl_manifest(m2.stdout)
             e1.pop(b"/", None)

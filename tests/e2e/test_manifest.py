@@ -176,7 +176,7 @@ for bc in cases["broken"]:
 # --- directory source --------------------------------------------------------------
 if s.wanted("directory source"):
     d = e2elib.extract_export(s.fixture("rootfs.tar"), os.path.join(s.work, "rootfs-dir"))
-    r = s.run("manifest", d)
+    r = s.run("manifest", "dir:" + d)
     if s.check("directory source: exit 0", r.returncode == 0, describe(r)):
         header, got, problems = parse_jsonl_manifest(r.stdout)
         s.check("directory source: header kind is directory", header is not None and header.get("kind") == "directory",

@@ -89,12 +89,16 @@ struct ContainerInfo {
   std::string id;
   std::string name;
   std::string image;
-  std::string created; // RFC 3339, when known
+  std::string image_id; // "sha256:<config digest>" when the runtime or an inspect file says
+  std::string created;  // RFC 3339, when known
   std::string started;
   std::string user;
   std::vector<std::string> entrypoint;
-  std::optional<std::int64_t> created_epoch;    // used for origin attribution
-  std::string created_evidence;                 // how created_epoch was found
+  std::optional<std::int64_t> created_epoch; // used for origin attribution
+  std::string created_evidence;              // how created_epoch was found
+  // Where the runtime keeps the container's filesystem (GraphDriver), when known.
+  std::string storage_driver; // "overlay2", "overlay", "vfs", ...
+  std::string upper_dir;      // the overlay's writable layer; empty: not an overlay
   std::optional<KubernetesIdentity> kubernetes; // when the runtime carries CRI labels
 };
 

@@ -4,7 +4,9 @@
 #pragma once
 
 #include "cdrift/classify/finding.hpp"
+#include "cdrift/classify/package_events.hpp"
 #include "cdrift/classify/packages.hpp"
+#include "cdrift/classify/timestamps.hpp"
 #include "cdrift/diff/change.hpp"
 #include "cdrift/manifest/manifest.hpp"
 
@@ -49,12 +51,16 @@ public:
   // it creates the container)"; says what was looked for when unknown.
   std::string creation_evidence() const;
 
-private:
+  // What the package databases say about a change: its package, and the install,
+  // removal or upgrade of that package that explains it (see package_events.hpp).
+  PackageFacts package_facts(const Change& change) const;
+
+  // The per-audit facts (src/classify/origin_state.hpp); public so the weighing's
+  // helpers can take it, opaque to everyone else.
   struct State;
+
+private:
   std::unique_ptr<State> m_state;
 };
-
-// "2023-02-14 09:12:00 UTC"
-std::string format_utc(std::int64_t epoch);
 
 } // namespace cdrift

@@ -34,6 +34,8 @@ public:
   bool has_checksum(std::string_view path) const;
   // The installed version of `package` ("1:1.2.13.dfsg-1"), or nullptr when unknown.
   const std::string* version(std::string_view package) const;
+  // Every installed package with a recorded version (package -> version).
+  const std::unordered_map<std::string, std::string>& versions() const { return m_versions; }
   bool empty() const { return m_owner.empty(); }
   std::size_t size() const { return m_owner.size(); }
 

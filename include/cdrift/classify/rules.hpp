@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cdrift/classify/finding.hpp"
+#include "cdrift/classify/package_events.hpp"
 #include "cdrift/diff/change.hpp"
 #include "cdrift/manifest/manifest.hpp"
 #include "cdrift/util/error.hpp"
@@ -24,6 +25,14 @@ enum class RuleAction : std::uint8_t { report, ignore };
 enum class RuleCheck : std::uint8_t {
   new_uid0_account, // the container's account file has a uid-0 name the image's has not
   new_account,      // the container's account file has a name the image's has not
+  // The package databases show the path's package installed, removed or upgraded, and
+  // that package lists (or listed) the path: the package manager's own work.
+  package_file,
+  package_file_setid, // package_file, and the file is setuid or setgid now
+  // The path is the package database or a package manager's bookkeeping, and the set
+  // of installed packages changed.
+  package_operation,
+  owner_to_root, // the owner changed from another uid to root
 };
 
 std::string_view to_string(RuleAction a);
@@ -59,6 +68,7 @@ struct MatchContext {
   const Manifest* image = nullptr;
   const Manifest* container = nullptr;
   const Origin* origin = nullptr;
+  const PackageFacts* package = nullptr; // what the package databases say about the change
 };
 
 // One example change from a rule file, with the little world it needs.
@@ -68,6 +78,7 @@ struct RuleExample {
   Manifest image;
   Manifest container;
   std::optional<Origin> origin;
+  std::optional<PackageFacts> package;
 };
 
 struct Rule {
@@ -78,6 +89,10 @@ struct Rule {
   RuleAction action = RuleAction::report;
   std::string reason; // ignore rules: why the path is no drift
   bool is_default = false;
+  // "precedence": "evidence": when such a rule matches, it is the primary rule even over
+  // more severe location rules. For rules whose checks establish how a change got
+  // there (a package's own files), so that severity follows strongly evidenced origin.
+  bool evidence_precedence = false;
   std::optional<double> score; // within the severity's band; else the band's default
   RuleMatch match;
   std::vector<std::string> tags;
@@ -117,7 +132,8 @@ const Rule* matching_default_rule(const RulePack& pack, const Change& change,
 const Rule* matching_ignore_rule(const RulePack& pack, const Change& change,
                                  const MatchContext& ctx);
 
-// Primary = most severe match (ties: more specific path glob, then id); default
+// Primary = most severe match (ties: more specific path glob, then id), among the
+// matching "precedence": "evidence" rules when there are any; default
 // rules only when nothing else matches. Fills rule, other_rules, severity, score and
 // remediation of `out`.
 void apply_rules(const RulePack& pack, const Change& change, const MatchContext& ctx, Finding& out);

@@ -32,6 +32,9 @@ struct ImagePlan {
 
 struct ImageOptions {
   std::string platform; // "os/arch[/variant]"; empty: the host's
+  // oci:DIR:REF: the image of a layout's index.json whose
+  // org.opencontainers.image.ref.name or manifest digest is REF.
+  std::string ref;
 };
 
 std::string host_platform();
@@ -39,9 +42,15 @@ std::string host_platform();
 // An OCI layout (directory or archive): index.json → manifest → config.
 Result<ImagePlan> read_oci_image(std::unique_ptr<BlobStore> store, SourceKind kind,
                                  const ImageOptions& options);
+// Which index of a Docker 25+ archive (manifest.json and an OCI layout) is read.
+enum class ArchiveIndex {
+  prefer_oci,    // detected form: the OCI layout when there is one
+  manifest_json, // `docker-archive:` named explicitly
+};
+
 // A `docker save` archive: manifest.json → config and layer members.
-Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store,
-                                      const ImageOptions& options);
+Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store, const ImageOptions& options,
+                                      ArchiveIndex index = ArchiveIndex::prefer_oci);
 
 // Fills what ImageInfo keeps from an image config (platform, created, User,
 // WorkingDir, Entrypoint, Cmd, Env, Volumes, history); both archive forms use it.

@@ -25,6 +25,12 @@ struct Member {
   std::uint32_t dev_major = 0;
   std::uint32_t dev_minor = 0;
   std::vector<Xattr> xattrs;
+  // A sparse file's data blocks leave holes (read as zeros up to `size`); any
+  // other file's size is what its data holds.
+  bool sparse = false;
+  // What the reader read leniently but exactly (e.g. a PAX name that is not
+  // UTF-8, taken as bytes): carried into the manifest's warnings.
+  std::vector<std::string> warnings;
 };
 
 // A regular file's content as the hasher saw it: what a layer scan computes ahead
