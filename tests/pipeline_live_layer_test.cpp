@@ -1,11 +1,14 @@
 // run_audit and run_audit_all reading a runtime container's overlay writable layer
 // (an upper dir built on disk, behind the in-memory runtime) instead of its export,
 // and falling back to the export, with the reason, when the layer cannot be read.
+#include "../src/pipeline/live_layer.hpp"
 #include "cdrift/pipeline/audit.hpp"
 #include "pipeline_fake_runtime.hpp"
 #include "upper_tree.hpp"
 
+#include <cstdio>
 #include <doctest/doctest.h>
+#include <unistd.h>
 
 using namespace cdrift;
 using namespace cdrift::test;
@@ -182,4 +185,54 @@ TEST_CASE("run_audit_all: every container through its layer, the image read once
   CHECK(keys(out->reports[0]).size() == 2);
   REQUIRE(keys(out->reports[1]).size() == 1);
   CHECK(out->reports[1].findings[0].change.path == "/etc/motd");
+}
+
+TEST_CASE("effective_capabilities: the CapEff mask of /proc/self/status") {
+  const std::string full = "Name:\tcdrift\nUid:\t0\t0\t0\t0\nCapInh:\t0000000000000000\n"
+                           "CapPrm:\t000001ffffffffff\nCapEff:\t000001ffffffffff\n"
+                           "CapBnd:\t000001ffffffffff\n";
+  REQUIRE(effective_capabilities(full));
+  CHECK(*effective_capabilities(full) == 0x000001ffffffffffull);
+  CHECK(has_cap_sys_admin(*effective_capabilities(full)));
+
+  // A pod with capabilities dropped to DAC_READ_SEARCH (bit 2): root, but blind to
+  // trusted.* xattrs. Only CapEff counts, not the permitted or bounding sets.
+  const std::string dropped =
+      "Uid:\t0\t0\t0\t0\nCapPrm:\t000001ffffffffff\nCapEff:\t0000000000000004\n";
+  REQUIRE(effective_capabilities(dropped));
+  CHECK(*effective_capabilities(dropped) == 0x4);
+  CHECK_FALSE(has_cap_sys_admin(0x4));
+  CHECK(has_cap_sys_admin(1ull << 21));
+  CHECK_FALSE(has_cap_sys_admin(~(1ull << 21)));
+
+  CHECK(*effective_capabilities("CapEff:\t0000000000200000") == (1ull << 21)); // no newline
+  CHECK_FALSE(effective_capabilities("Name:\tx\nCapPrm:\tffff\n"));            // no CapEff
+  CHECK_FALSE(effective_capabilities("CapEff:\t\n"));
+  CHECK_FALSE(effective_capabilities("CapEff:\t00000zz000000000\n"));
+  CHECK_FALSE(effective_capabilities("CapEff:\t00000000000000000\n")); // 17 digits
+  CHECK_FALSE(effective_capabilities("XCapEff:\t1\n"));
+}
+
+TEST_CASE("writable_layer_obstacle: root without CAP_SYS_ADMIN cannot see trusted.overlay.*") {
+  const ContainerStorage storage{"overlay2", "/var/lib/docker/overlay2/x/diff", {}};
+  auto why = writable_layer_obstacle("docker", storage);
+  if (::geteuid() != 0) {
+    REQUIRE(why);
+    CHECK(why->find("not root") != std::string::npos);
+    return;
+  }
+  // Whatever this process holds, the obstacle follows its own CapEff.
+  std::string status;
+  if (FILE* f = std::fopen("/proc/self/status", "r")) {
+    char buf[4096];
+    std::size_t n;
+    while ((n = std::fread(buf, 1, sizeof buf, f)) > 0)
+      status.append(buf, n);
+    std::fclose(f);
+  }
+  auto caps = effective_capabilities(status);
+  REQUIRE(caps);
+  const bool blind = why && why->find("no CAP_SYS_ADMIN") != std::string::npos;
+  CHECK(blind == !has_cap_sys_admin(*caps));
+  if (blind) CHECK(*why == "no CAP_SYS_ADMIN: trusted.overlay.* attributes are invisible");
 }

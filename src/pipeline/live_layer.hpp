@@ -7,16 +7,27 @@
 #include "cdrift/manifest/manifest.hpp"
 #include "cdrift/pipeline/runtime.hpp"
 
+#include <cstdint>
 #include <optional>
 #include <string>
+#include <string_view>
 
 namespace cdrift {
 
 // Why the writable layer of a container of `runtime` kept on `storage` cannot be
 // read here, or nothing: not an overlay (vfs, btrfs, ...), a remote daemon (its
-// paths are another machine's), not root (upper dirs are root's), no upper dir.
+// paths are another machine's), not root (upper dirs are root's), no CAP_SYS_ADMIN
+// (trusted.* xattrs are invisible), no upper dir.
 std::optional<std::string> writable_layer_obstacle(const std::string& runtime,
                                                    const ContainerStorage& storage);
+
+// The effective capability mask from the text of /proc/[pid]/status ("CapEff:" and
+// its hex digits), or nothing when the line is missing or malformed.
+std::optional<std::uint64_t> effective_capabilities(std::string_view proc_status);
+
+// Whether `cap_eff` holds CAP_SYS_ADMIN (bit 21), without which the kernel hides
+// trusted.* xattrs even from uid 0: an opaque dir would read as a merged one.
+bool has_cap_sys_admin(std::uint64_t cap_eff);
 
 // The container's full view from its image and its upper dir. An upper dir that
 // cannot be opened is a runtime error ("upper dir unreadable"); one that uses an
