@@ -236,3 +236,25 @@ TEST_CASE("writable_layer_obstacle: root without CAP_SYS_ADMIN cannot see truste
   CHECK(blind == !has_cap_sys_admin(*caps));
   if (blind) CHECK(*why == "no CAP_SYS_ADMIN: trusted.overlay.* attributes are invisible");
 }
+
+TEST_CASE("writable_layer_obstacle: containerd's overlayfs snapshotter is read, others are not") {
+  const std::string upper =
+      "/var/lib/containerd/io.containerd.snapshotter.v1.overlayfs/snapshots/7/fs";
+  auto native = writable_layer_obstacle("containerd", ContainerStorage{"native", upper, {}});
+  REQUIRE(native);
+  CHECK(*native == "native snapshotter: not overlayfs");
+  // docker's and podman's driver names are not containerd's.
+  CHECK(writable_layer_obstacle("containerd", ContainerStorage{"overlay2", upper, {}}));
+  CHECK(writable_layer_obstacle("docker", ContainerStorage{"overlayfs", upper, {}}));
+  auto none = writable_layer_obstacle("containerd", ContainerStorage{"overlayfs", "", {}});
+  REQUIRE(none);
+
+  auto why = writable_layer_obstacle("containerd", ContainerStorage{"overlayfs", upper, {}});
+  if (::geteuid() != 0) {
+    REQUIRE(why);
+    CHECK(why->find("not root") != std::string::npos);
+  } else if (why) {
+    // Only the process's own capabilities may stand in the way; never "not read".
+    CHECK(why->find("no CAP_SYS_ADMIN") != std::string::npos);
+  }
+}

@@ -1,7 +1,9 @@
 // containerd as a Runtime: `containerd:[NAMESPACE/]ID`. The image comes from
 // containerd's content store, read in place from the image record's target digest;
-// the container's snapshot must sit on that image's layers (chain IDs); the
-// container's files are read from the task's mounted root filesystem.
+// the container's snapshot must sit on that image's layers (chain IDs), so its
+// upper dir is the container's writable layer over exactly that image, and the
+// audit reads it (live_layer.hpp). The task's mounted root filesystem is the
+// "export": read with --via export, or when the layer cannot be read.
 #include "cdrift/pipeline/containerd.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/util/escape.hpp"
@@ -143,7 +145,8 @@ private:
   }
 
 public:
-  // containerd has no export; the task's root filesystem is read as a directory.
+  // containerd has no export; the task's root filesystem (the merged view) is read
+  // as a directory instead.
   Result<RuntimeStream> open_export(const std::string& container) const override {
     auto ref = parse_containerd_ref(container);
     if (!ref) return fail(std::move(ref).error());

@@ -19,11 +19,14 @@ namespace {
 bool overlay_driver(std::string_view runtime, std::string_view driver) {
   if (runtime == "docker") return driver == "overlay2";
   if (runtime == "podman") return driver == "overlay";
+  if (runtime == "containerd") return driver == "overlayfs"; // the snapshotter's name
   return false;
 }
 
 // A daemon reached over the network reports paths on its own machine.
 std::optional<std::string> remote_daemon(std::string_view runtime) {
+  // containerd is reached through a socket of this machine only (ctr --address).
+  if (runtime == "containerd") return std::nullopt;
   const char* var = runtime == "docker" ? "DOCKER_HOST" : "CONTAINER_HOST";
   const char* value = std::getenv(var);
   if (!value || !*value || std::string_view(value).starts_with("unix://")) return std::nullopt;
@@ -78,11 +81,13 @@ bool has_cap_sys_admin(std::uint64_t cap_eff) {
 
 std::optional<std::string> writable_layer_obstacle(const std::string& runtime,
                                                    const ContainerStorage& storage) {
-  if (runtime != "docker" && runtime != "podman")
-    return escape_for_terminal(runtime) + " containers' writable layers are not read yet";
+  if (runtime != "docker" && runtime != "podman" && runtime != "containerd")
+    return escape_for_terminal(runtime) + " containers' writable layers are not read";
   if (storage.driver.empty()) return std::string("the runtime reports no storage driver");
   if (!overlay_driver(runtime, storage.driver))
-    return escape_for_terminal(storage.driver) + " driver: not overlay storage";
+    return escape_for_terminal(storage.driver) + (runtime == "containerd"
+                                                      ? " snapshotter: not overlayfs"
+                                                      : " driver: not overlay storage");
   if (auto remote = remote_daemon(runtime)) return remote;
   if (::geteuid() != 0) return std::string("not root: upper dirs are readable by root only");
   // A status that cannot be read or parsed is treated as no capability: reading an

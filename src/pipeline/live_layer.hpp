@@ -15,7 +15,8 @@
 namespace cdrift {
 
 // Why the writable layer of a container of `runtime` kept on `storage` cannot be
-// read here, or nothing: not an overlay (vfs, btrfs, ...), a remote daemon (its
+// read here, or nothing: not an overlay (vfs, btrfs, a containerd snapshotter other
+// than overlayfs, ...), a remote daemon (its
 // paths are another machine's), not root (upper dirs are root's), no CAP_SYS_ADMIN
 // (trusted.* xattrs are invisible), no upper dir.
 std::optional<std::string> writable_layer_obstacle(const std::string& runtime,

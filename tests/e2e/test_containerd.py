@@ -4,7 +4,10 @@
 rootfs, gzip, plus the host's real programs) into namespace k8s.io, and runs containers
 with kubelet's CRI labels: an untouched one, one tampered through `ctr tasks exec` and
 from the host through the task's rootfs, a pod sandbox (pause) container, and an
-unlabelled one in namespace default. Checks the findings, that the untouched container is
+unlabelled one in namespace default. The container side is read from the overlayfs
+snapshot's upper dir (container.kind "writable_layer"); --via export reads the task's
+merged root filesystem instead, and both give the same findings, also for a whiteout and
+an opaque dir. Checks the findings, that the untouched container is
 clean, that --all covers them (sandboxes skipped with a note, --namespace selects), that
 the pod identity is in every output format, that layer verification is recorded, that a
 corrupted blob in the content store and a snapshot that does not sit on the image's
@@ -158,9 +161,12 @@ class Containerd:
             args += ["--label", "%s=%s" % (k, v)]
         self.ctr(*args, IMAGE, name, "sleep", "100000", ns=ns)
 
-    def exec(self, name, script, n=[0]):
+    def exec(self, name, script):
+        self.exec_ns(name, script)
+
+    def exec_ns(self, name, script, ns="k8s.io", n=[0]):
         n[0] += 1
-        self.ctr("tasks", "exec", "--exec-id", "e%d" % n[0], name, "sh", "-c", script)
+        self.ctr("tasks", "exec", "--exec-id", "e%d" % n[0], name, "sh", "-c", script, ns=ns)
 
     def rootfs(self, name, ns="k8s.io"):
         return os.path.join(self.state, "io.containerd.runtime.v2.task", ns, name, "rootfs")
@@ -262,6 +268,34 @@ def check_findings(label, rep, expect):
                     "%s: %s" % (f["origin"]["kind"], f["origin"]["evidence"]))
 
 
+def finding_keys(rep):
+    return sorted((f["path"], f["change"], tuple(f.get("fields") or []), (f.get("rule") or {}).get("id"),
+                   f["severity"]) for f in rep.get("findings", []))
+
+
+def layer_semantics(rt):
+    """Overlay semantics on the layer path: a deletion is a whiteout, `rm -rf d && mkdir
+    d` an opaque dir (trusted.overlay.opaque); misread, the image's files under d would
+    look present. The root filesystem (which needs no markers) is the reference."""
+    rt.run("layered", {}, ns="default")
+    rt.exec_ns("layered", "rm /etc/hostname && rm -rf /opt/tool && mkdir /opt/tool && echo new > /opt/tool/new",
+               ns="default")
+    r, rep = rt.audit_json("--container", "containerd:default/layered")
+    if not s.check("layer semantics: JSON report", rep is not None, describe(r)):
+        return
+    s.check("layer semantics: read from the writable layer", rep["container"]["kind"] == "writable_layer",
+            str(rep["container"].get("kind")))
+    got = {f["path"]: f["change"] for f in rep.get("findings", [])}
+    # A deleted directory is one finding (its contents are not listed one by one).
+    for path, change in (("/etc/hostname", "deleted"), ("/opt/tool/bin", "deleted"),
+                         ("/opt/tool/new", "added")):
+        s.check("layer semantics: %s %s" % (path, change), got.get(path) == change, str(sorted(got.items())))
+    r2, rep2 = rt.audit_json("--container", "containerd:default/layered", "--via", "export")
+    if s.check("layer semantics --via export: JSON report", rep2 is not None, describe(r2)):
+        s.check("layer semantics: the same findings as the root filesystem (whiteout, opaque dir)",
+                finding_keys(rep) == finding_keys(rep2), "%s\n   vs %s" % (finding_keys(rep), finding_keys(rep2)))
+
+
 def scenarios(rt, img):
     rt.run("web-0-app", PODS["web-0-app"])
     rt.run("web-1-app", PODS["web-1-app"])
@@ -284,7 +318,15 @@ def scenarios(rt, img):
         s.check("untouched: exit 0", r.returncode == 0, describe(r))
         check_findings("untouched", rep, {})
         check_identity("untouched", rep, "web-0-app", img)
-        s.check("untouched: container side is the task's filesystem", rep["container"]["kind"] == "directory")
+        s.check("untouched: container side is the snapshot's writable layer",
+                rep["container"]["kind"] == "writable_layer", str(rep["container"].get("kind")))
+        s.check("untouched: storage is the overlayfs snapshot's upper dir",
+                rep["container"].get("storage", {}).get("driver") == "overlayfs"
+                and rep["container"]["storage"].get("upper_dir", "").startswith(
+                    os.path.join(rt.root, "io.containerd.snapshotter.v1.overlayfs", "snapshots")),
+                str(rep["container"].get("storage")))
+        s.check("untouched: no fallback warning", not any("not the writable layer" in w
+                                                          for w in rep.get("warnings", [])), str(rep.get("warnings")))
 
     r, rep = rt.audit_json("--container", "containerd:k8s.io/web-1-app")
     if s.check("tampered: JSON report", rep is not None, describe(r)):
@@ -293,6 +335,17 @@ def scenarios(rt, img):
         check_identity("tampered", rep, "web-1-app", img)
         created = [e for f in rep["findings"] for e in f["origin"]["evidence"] if "ctr containers info" in e]
         s.check("tampered: origin weighs the container's creation time from containerd", bool(created))
+        s.check("tampered: read from the writable layer (exec and host tampering both in it)",
+                rep["container"]["kind"] == "writable_layer", str(rep["container"].get("kind")))
+        r2, rep2 = rt.audit_json("--container", "containerd:k8s.io/web-1-app", "--via", "export")
+        if s.check("tampered --via export: JSON report", rep2 is not None, describe(r2)):
+            s.check("tampered --via export: the task's merged root filesystem",
+                    rep2["container"]["kind"] == "directory", str(rep2["container"].get("kind")))
+            s.check("tampered: the same findings via the layer and via the root filesystem",
+                    finding_keys(rep) == finding_keys(rep2), "%s\n   vs %s" % (finding_keys(rep), finding_keys(rep2)))
+        r2, rep2 = rt.audit_json("--container", "containerd:k8s.io/web-1-app", "--via", "layer")
+        s.check("tampered --via layer: the writable layer, exit 1", r2.returncode == 1 and rep2 is not None
+                and rep2["container"]["kind"] == "writable_layer", describe(r2))
 
     # The pod identity in every format.
     r = rt.cdrift("audit", "--container", "containerd:k8s.io/web-1-app", "--format", "text", "--color", "never")
@@ -492,6 +545,7 @@ def main():
         rt.ctr("images", "import", image_tar, timeout=300)
         rt.ctr("images", "import", image_tar, ns="default", timeout=300)
         scenarios(rt, img)
+        layer_semantics(rt)
         errors(rt)
         image_run(rt)
         integrity(rt, img)  # last: it retags the image
