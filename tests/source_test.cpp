@@ -1,10 +1,12 @@
 // Sources: decompression, byte stacks, tar reading, image documents and digests,
 // source detection and the directory walker, all built by the test.
+#include "cdrift/layer/image_manifest.hpp"
 #include "cdrift/layer/load.hpp"
 #include "cdrift/layer/tree_builder.hpp"
 #include "cdrift/source/blob_store.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/decompress.hpp"
+#include "cdrift/source/detect.hpp"
 #include "cdrift/source/dir_reader.hpp"
 #include "cdrift/source/image.hpp"
 #include "cdrift/source/tar_reader.hpp"
@@ -395,23 +397,23 @@ TEST_CASE("load_manifest: an export holding a hex-named directory is still an ex
 TEST_CASE("parse_source_spec prefixes") {
   struct Case {
     std::string text;
-    SourceForm form;
+    std::optional<SourceKind> form;
     std::string location;
     std::string runtime;
   };
   std::vector<Case> cases = {
-      {"oci:/img", SourceForm::oci_layout, "/img", ""},
-      {"oci-archive:img.tar", SourceForm::oci_archive, "img.tar", ""},
-      {"docker-archive:save.tar", SourceForm::docker_archive, "save.tar", ""},
-      {"rootfs:r.tar", SourceForm::rootfs_tar, "r.tar", ""},
-      {"dir:/srv/root", SourceForm::directory, "/srv/root", ""},
-      {"manifest:m.jsonl", SourceForm::saved_manifest, "m.jsonl", ""},
-      {"docker:web", SourceForm::runtime, "web", "docker"},
-      {"podman:db", SourceForm::runtime, "db", "podman"},
-      {"nerdctl:x", SourceForm::runtime, "x", "nerdctl"},
-      {"-", SourceForm::auto_detect, "-", ""},
-      {"./some/path.tar", SourceForm::auto_detect, "./some/path.tar", ""},
-      {"oci:", SourceForm::oci_layout, "", ""},
+      {"oci:/img", SourceKind::oci_layout, "/img", ""},
+      {"oci-archive:img.tar", SourceKind::oci_archive, "img.tar", ""},
+      {"docker-archive:save.tar", SourceKind::docker_archive, "save.tar", ""},
+      {"rootfs:r.tar", SourceKind::rootfs_tar, "r.tar", ""},
+      {"dir:/srv/root", SourceKind::directory, "/srv/root", ""},
+      {"manifest:m.jsonl", SourceKind::saved_manifest, "m.jsonl", ""},
+      {"docker:web", SourceKind::runtime, "web", "docker"},
+      {"podman:db", SourceKind::runtime, "db", "podman"},
+      {"nerdctl:x", SourceKind::runtime, "x", "nerdctl"},
+      {"-", std::nullopt, "-", ""},
+      {"./some/path.tar", std::nullopt, "./some/path.tar", ""},
+      {"oci:", SourceKind::oci_layout, "", ""},
   };
   for (const auto& c : cases) {
     INFO(c.text);

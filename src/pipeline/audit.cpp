@@ -83,11 +83,11 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
   ResolvedSides sides;
   sides.image = request.image;
   const bool image_given = !request.image.location.empty() || !request.image.text.empty();
-  const bool runtime_container = request.container.form == SourceForm::runtime;
+  const bool runtime_container = request.container.form == SourceKind::runtime;
   if (!image_given && !runtime_container)
     return fail(ErrorKind::usage, "--image is required unless --container names a " +
                                       runtime_prefixes() + " container");
-  if ((runtime_container || request.image.form == SourceForm::runtime) && !request.runtimes)
+  if ((runtime_container || request.image.form == SourceKind::runtime) && !request.runtimes)
     return fail(ErrorKind::usage, escape_for_terminal(runtime_container ? request.container.text
                                                                         : request.image.text) +
                                       ": container runtimes are not available here");
@@ -100,7 +100,7 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
       sides.image = std::move(inspected->image);
       sides.image_config_digest = std::move(inspected->config_digest);
     }
-  } else if (request.image.form == SourceForm::runtime && request.cache) {
+  } else if (request.image.form == SourceKind::runtime && request.cache) {
     // Only worth a runtime call when the cache could use the answer.
     auto digest = request.runtimes->image_config_digest(request.image);
     if (!digest) return fail(std::move(digest).error());
@@ -120,7 +120,7 @@ Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides
                                 const AuditPolicy& policy, const Manifest* image_in_memory,
                                 Manifest* image_out) {
   const LoadOptions options = load_options(request);
-  const bool cacheable = request.cache && sides.image.form == SourceForm::runtime &&
+  const bool cacheable = request.cache && sides.image.form == SourceKind::runtime &&
                          !sides.image_config_digest.empty();
   std::optional<Manifest> preloaded;
   if (!image_in_memory && cacheable) preloaded = request.cache->load(sides.image_config_digest);
@@ -145,7 +145,7 @@ Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides
     }
   }
   auto& [image, container] = loaded;
-  if (sides.image.form == SourceForm::runtime) image.source = sides.image.text;
+  if (sides.image.form == SourceKind::runtime) image.source = sides.image.text;
   DiffResult diff = diff_manifests(image, container);
   AuditReport report = classify_diff(image, container, std::move(diff), policy.rules,
                                      sides.container_info, request.classify);

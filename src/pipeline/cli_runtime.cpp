@@ -172,7 +172,7 @@ public:
     rs.description = m_name + " export " + container;
     // Always a plain tree: the container's own files must not be able to make
     // the export look like an image archive (a /manifest.json at its root).
-    rs.form = SourceForm::rootfs_tar;
+    rs.form = SourceKind::rootfs_tar;
     return spawn({program(), "export", "--", container}, std::move(rs));
   }
 
@@ -182,11 +182,11 @@ public:
     if (m_name == "podman") {
       // docker-archive keeps layers uncompressed (no gzip work) and the config blob
       // as stored, so its digest is the image id the cache is keyed by.
-      rs.form = SourceForm::docker_archive;
+      rs.form = SourceKind::docker_archive;
       return spawn({program(), "save", "--format", "docker-archive", "--", image}, std::move(rs));
     }
     // docker 20.10 writes the legacy layout, 25+ and nerdctl add an OCI layout.
-    rs.form = m_name == "docker" ? SourceForm::docker_archive : SourceForm::auto_detect;
+    if (m_name == "docker") rs.form = SourceKind::docker_archive;
     return spawn({program(), "save", "--", image}, std::move(rs));
   }
 
@@ -281,7 +281,7 @@ Result<RuntimeContainer> parse_container_inspect(const json& j, const std::strin
     }
   }
   // By id, not by the tag the container was started from: a tag may have moved.
-  out.image.form = SourceForm::runtime;
+  out.image.form = SourceKind::runtime;
   out.image.runtime = runtime;
   out.image.location = *digest;
   out.image.text = runtime + ":" + *digest;
