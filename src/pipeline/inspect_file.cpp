@@ -2,6 +2,7 @@
 
 #include "cdrift/classify/timestamps.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/hex.hpp"
 #include "cdrift/util/json.hpp"
 
 #include <cerrno>
@@ -60,16 +61,10 @@ std::string text(const json& j, std::initializer_list<const char*> path) {
   return v && v->is_string() ? v->get<std::string>() : std::string();
 }
 
-bool is_hex(std::string_view s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return !s.empty();
-}
-
 // Docker writes "sha256:<hex>", podman the bare hex.
 std::string normalize_digest(const std::string& id) {
-  if (id.size() == 64 && is_hex(id)) return "sha256:" + id;
-  if (id.size() == 71 && id.starts_with("sha256:") && is_hex(std::string_view(id).substr(7)))
+  if (is_sha256_hex(id)) return "sha256:" + id;
+  if (id.size() == 71 && id.starts_with("sha256:") && is_sha256_hex(std::string_view(id).substr(7)))
     return id;
   return {};
 }

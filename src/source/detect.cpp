@@ -1,17 +1,8 @@
 #include "cdrift/source/detect.hpp"
 
+#include "cdrift/util/hex.hpp"
+
 namespace cdrift {
-
-namespace {
-
-bool is_hex64(std::string_view s) {
-  if (s.size() != 64) return false;
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return true;
-}
-
-} // namespace
 
 bool is_image_archive_member(std::string_view name) {
   while (name.starts_with("./"))
@@ -31,10 +22,10 @@ bool is_image_archive_member(std::string_view name) {
       stem.remove_suffix(4);
     else
       return false;
-    return is_hex64(stem);
+    return is_sha256_hex(stem);
   }
   std::string_view rest = name.substr(slash + 1);
-  return is_hex64(name.substr(0, slash)) &&
+  return is_sha256_hex(name.substr(0, slash)) &&
          (rest == "layer.tar" || rest == "VERSION" || rest == "json");
 }
 
