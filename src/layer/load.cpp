@@ -37,39 +37,35 @@ constexpr Prefix prefixes[] = {
 
 // A copy of a non-seekable stream in an unlinked temporary file, so archive
 // members can be read in any order; gone when the descriptor closes.
-Result<int> spool(ByteSource& src) {
+Result<Fd> spool(ByteSource& src) {
   const char* tmpdir = std::getenv("TMPDIR");
   std::string dir = tmpdir && *tmpdir ? tmpdir : "/tmp";
-  int fd = ::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600);
-  if (fd < 0) {
+  Fd fd(::open(dir.c_str(), O_TMPFILE | O_RDWR | O_CLOEXEC, 0600));
+  if (!fd) {
     std::string tmpl = dir + "/cdrift-spool-XXXXXX";
-    fd = ::mkostemp(tmpl.data(), O_CLOEXEC);
-    if (fd >= 0) ::unlink(tmpl.c_str());
+    fd.reset(::mkostemp(tmpl.data(), O_CLOEXEC));
+    if (fd) ::unlink(tmpl.c_str());
   }
-  if (fd < 0)
+  if (!fd)
     return fail(ErrorKind::io, src.name() + ": cannot create a temporary file in " + dir + ": " +
                                    std::strerror(errno));
   std::vector<std::uint8_t> buf(1024 * 1024);
   for (;;) {
     auto n = src.read(buf.data(), buf.size());
-    if (!n) {
-      ::close(fd);
-      return fail(std::move(n).error());
-    }
+    if (!n) return fail(std::move(n).error());
     if (*n == 0) break;
     std::size_t off = 0;
     while (off < *n) {
-      ssize_t w = ::write(fd, buf.data() + off, *n - off);
+      ssize_t w = ::write(fd.get(), buf.data() + off, *n - off);
       if (w < 0) {
         if (errno == EINTR) continue;
-        std::string why = std::strerror(errno);
-        ::close(fd);
-        return fail(ErrorKind::io, src.name() + ": cannot spool to " + dir + ": " + why);
+        return fail(ErrorKind::io,
+                    src.name() + ": cannot spool to " + dir + ": " + std::strerror(errno));
       }
       off += static_cast<std::size_t>(w);
     }
   }
-  ::lseek(fd, 0, SEEK_SET);
+  ::lseek(fd.get(), 0, SEEK_SET);
   return fd;
 }
 
@@ -137,18 +133,18 @@ Result<Manifest> load_stream(std::unique_ptr<ByteSource> raw, int seekable_fd,
   if (form == SourceKind::rootfs_tar)
     return load_tar_stream(*stream, source, side, options.progress);
   // An image archive: random access needed.
-  int fd = -1;
+  Fd fd;
   if (compression == Compression::none && seekable_fd >= 0) {
-    fd = ::dup(seekable_fd);
-    if (fd < 0) return fail(ErrorKind::io, source + ": dup failed: " + std::strerror(errno));
-    ::lseek(fd, 0, SEEK_SET);
+    fd.reset(::dup(seekable_fd));
+    if (!fd) return fail(ErrorKind::io, source + ": dup failed: " + std::strerror(errno));
+    ::lseek(fd.get(), 0, SEEK_SET);
   } else {
     auto spooled = spool(*stream);
     if (!spooled) return fail(std::move(spooled).error());
-    fd = *spooled;
+    fd = std::move(*spooled);
   }
   stream.reset();
-  auto store = open_tar_store(fd, escape_for_terminal(source));
+  auto store = open_tar_store(std::move(fd), escape_for_terminal(source));
   if (!store) return fail(std::move(store).error());
   if (!named && form == SourceKind::oci_archive && (*store)->exists("manifest.json"))
     form = SourceKind::docker_archive; // Docker 25+: both; reported as docker-archive
@@ -179,7 +175,7 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
   LoadOptions options = options_in;
   if (spec.form == SourceKind::oci_layout) split_layout_ref(path, options.image.ref);
   if (path == "-") {
-    auto in = std::make_unique<FdSource>(0, std::string("stdin"), FdSource::Ownership::borrow);
+    auto in = std::make_unique<FdSource>(0, std::string("stdin"));
     int fd = -1;
     struct stat st;
     if (::fstat(0, &st) == 0 && S_ISREG(st.st_mode)) fd = 0;
@@ -229,12 +225,12 @@ Result<Manifest> load_path(const SourceSpec& spec, Side side, const LoadOptions&
     return fail(ErrorKind::input, escape_for_terminal(path) + ": not a file or directory");
   if (spec.form == SourceKind::oci_layout || spec.form == SourceKind::directory)
     return fail(ErrorKind::usage, escape_for_terminal(path) + ": is a file, not a directory");
-  int fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
-  auto src = std::make_unique<FdSource>(fd, escape_for_terminal(path), FdSource::Ownership::own);
-  return load_stream(std::move(src), S_ISREG(st.st_mode) ? fd : -1, spec.form, path, side, options,
-                     spec.form);
+  Fd fd(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!fd) return fail(ErrorKind::input, escape_for_terminal(path) + ": " + std::strerror(errno));
+  // The source owns the descriptor; an image archive reads it again through a dup.
+  int seekable_fd = S_ISREG(st.st_mode) ? fd.get() : -1;
+  auto src = std::make_unique<FdSource>(std::move(fd), escape_for_terminal(path));
+  return load_stream(std::move(src), seekable_fd, spec.form, path, side, options, spec.form);
 }
 
 } // namespace

@@ -2,6 +2,7 @@
 
 #include "cdrift/classify/timestamps.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/fd.hpp"
 #include "cdrift/util/hex.hpp"
 #include "cdrift/util/json.hpp"
 
@@ -16,21 +17,13 @@ namespace {
 
 using nlohmann::json;
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 Result<std::string> read_small_file(const std::string& path, const std::string& what) {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) return fail(ErrorKind::usage, what + ": cannot open: " + std::strerror(errno));
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f) return fail(ErrorKind::usage, what + ": cannot open: " + std::strerror(errno));
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    ssize_t n = ::read(f.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::usage, what + ": cannot read: " + std::strerror(errno));

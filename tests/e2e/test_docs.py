@@ -4,7 +4,8 @@ its generated table is current); every option README.md uses exists in that
 command's --help; every option of every --help is in the man page, which renders
 without warnings; the bash and zsh completions load, complete, and know every
 option; --version names the commit and the libraries; the include rules of
-docs/architecture.md hold; relative links in the docs resolve; `cmake --install`
+docs/architecture.md hold; no
+descriptor is closed by hand outside util/; relative links in the docs resolve; `cmake --install`
 installs the binary, the rules, the man page, the docs and the completions."""
 
 import glob
@@ -449,6 +450,25 @@ for module, allowed in ALLOWED.items():
                 if inc not in allowed:
                     bad.append("%s includes %s/" % (os.path.relpath(f, REPO), inc))
 s.check("architecture: every #include follows the include rules of docs/architecture.md", not bad,
+        "; ".join(bad[:8]))
+
+# --- descriptors owned by util::Fd ---------------------------------------------
+
+# A raw close() is how a descriptor leaks or is closed twice on some error path;
+# outside util/ every descriptor is an Fd (util/fd.hpp). Comments do not count, and
+# neither do other functions whose names end in close (fclose, closedir, ...).
+bad = []
+for top in ("src", "include", "fuzz"):
+    for f in sorted(glob.glob(os.path.join(REPO, top, "**", "*.*pp"), recursive=True)):
+        rel = os.path.relpath(f, REPO)
+        if rel.startswith(os.path.join("src", "util") + os.sep) or \
+                rel.startswith(os.path.join("include", "cdrift", "util") + os.sep):
+            continue
+        for n, line in enumerate(read(f).splitlines(), 1):
+            code = line.split("//", 1)[0]
+            if re.search(r"(?<![\w.>])(::)?close\s*\(", code):
+                bad.append("%s:%d" % (rel, n))
+s.check("descriptors: no close() outside src/util/ (descriptors are util/fd.hpp's Fd)", not bad,
         "; ".join(bad[:8]))
 
 # --- links ----------------------------------------------------------------------
