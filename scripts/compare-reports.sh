@@ -21,10 +21,10 @@ cd "$fx"
 
 # One run: stdout, stderr and exit status, each in its own file.
 run() {
-  name=$1; shift
+  out_name=$1; shift
   set +e
-  "$cdrift" "$@" >"$out/$name.out" 2>"$out/$name.err"
-  echo $? >"$out/$name.rc"
+  "$cdrift" "$@" >"$out/$out_name.out" 2>"$out/$out_name.err"
+  echo $? >"$out/$out_name.rc"
   set -e
 }
 
