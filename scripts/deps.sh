@@ -3,6 +3,7 @@
 # Idempotent and quiet when everything is already there.
 #   scripts/deps.sh            build + test dependencies
 #   scripts/deps.sh --runtime  also docker.io, podman and runc (integration tests)
+#   scripts/deps.sh --format   also clang-format (the format check)
 set -euo pipefail
 
 packages=(
@@ -16,6 +17,7 @@ for arg in "$@"; do
     --runtime) packages+=(docker.io podman runc uidmap iproute2) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev ninja-build) ;;
     --node) packages+=(nodejs npm) ;;
+    --format) packages+=(clang-format) ;;
     *) echo "deps.sh: unknown option $arg" >&2; exit 2 ;;
   esac
 done

@@ -9,6 +9,9 @@
 #   scripts/runtime-env.sh stop                          stops what start started
 #   eval "$(scripts/runtime-env.sh start)"
 #
+# Docker's storage driver: $CDRIFT_RT_DOCKER_DRIVER, vfs (the default) or overlay2 (live
+# audits read the container's writable layer, which only overlay storage has).
+#
 # State directory: $CDRIFT_RT_DIR (default /tmp/cdrift-rt). `start` exits non-zero,
 # after cleaning up, when a requested runtime cannot start; its reason is on stderr.
 set -uo pipefail
@@ -18,6 +21,7 @@ dir=${CDRIFT_RT_DIR:-/tmp/cdrift-rt}
 sock="$dir/docker/docker.sock"
 pidfile="$dir/docker/docker.pid"
 ready_timeout=${CDRIFT_RT_READY_TIMEOUT:-30}
+docker_driver=${CDRIFT_RT_DOCKER_DRIVER:-vfs}
 
 log() { echo "runtime-env: $*" >&2; }
 
@@ -46,6 +50,10 @@ podman_env() {
 start_docker() {
   command -v dockerd >/dev/null || { log "dockerd: not installed"; return 1; }
   command -v docker >/dev/null || { log "docker: not installed"; return 1; }
+  case "$docker_driver" in
+    vfs | overlay2) ;;
+    *) log "CDRIFT_RT_DOCKER_DRIVER: $docker_driver is not vfs or overlay2"; return 1 ;;
+  esac
   mkdir -p "$dir/docker" && chmod 0700 "$dir/docker"
   local pid=""
   [ -f "$pidfile" ] && pid=$(cat "$pidfile" 2>/dev/null)
@@ -53,7 +61,7 @@ start_docker() {
     rm -f "$pidfile" "$sock"
     # Same process group as the caller: a test run killed as a group takes its
     # daemon along instead of leaving it running forever.
-    dockerd --storage-driver vfs --iptables=false --ip-masq=false --bridge=none \
+    dockerd --storage-driver "$docker_driver" --iptables=false --ip-masq=false --bridge=none \
       -H "unix://$sock" --data-root "$dir/docker/root" --exec-root "$dir/docker/exec" \
       --pidfile "$pidfile" </dev/null >"$dir/docker/dockerd.log" 2>&1 &
     local launched=$!
@@ -62,6 +70,14 @@ start_docker() {
   local i
   for ((i = 0; i < ready_timeout * 10; i++)); do
     if docker -H "unix://$sock" version >/dev/null 2>&1; then
+      # A daemon left running from an earlier start keeps its driver: say so rather
+      # than let a test read the wrong storage.
+      local running
+      running=$(docker -H "unix://$sock" info --format '{{.Driver}}' 2>/dev/null)
+      if [ -n "$running" ] && [ "$running" != "$docker_driver" ]; then
+        log "dockerd under $dir runs storage driver $running, not $docker_driver; stop it first"
+        return 1
+      fi
       echo "export DOCKER_HOST=unix://$sock"
       return 0
     fi

@@ -9,7 +9,7 @@ _cdrift_source_prefixes="oci: oci-archive: docker-archive: rootfs: tar: dir: man
 # Options that take a value (the next word, or after '=').
 _cdrift_takes_value() {
   case $1 in
-    --image | --container | --runtime-path | --runtime-timeout | --platform | --rules | \
+    --image | --container | --runtime-path | --runtime-timeout | --inspect | --platform | --rules | \
       --disable-rule | --ignore | \
       --runtime | --format | --output-json | --output-sarif | --output-text | --fail-on | \
       --min-severity | --color | --baseline | --ignore-file | -o | --output)
@@ -89,6 +89,7 @@ _cdrift_values() {
     --min-severity) vals="critical high medium low info" ;;
     --color) vals="auto always never" ;;
     --runtime) vals="docker podman nerdctl" ;;
+    --via) vals="auto layer export" ;;
     --runtime-timeout) vals="60 600 3600" ;;
     --disable-rule) _cdrift_rule_ids "$cdrift" "$cur"; return ;;
     --platform) vals="linux/amd64 linux/arm64 linux/arm/v7 linux/386 linux/ppc64le linux/s390x" ;;
@@ -111,13 +112,13 @@ _cdrift_options() {
     "") echo "-h --help --version" ;;
     manifest) echo "-h --help --format -o --output --platform" ;;
     audit)
-      echo "-h --help --image --container --runtime-path --runtime-timeout --no-cache --platform"
+      echo "-h --help --image --container --runtime-path --runtime-timeout --via --inspect --no-cache --platform"
       echo "--rules --disable-rule --ignore --all --runtime --format --output-json --output-sarif --output-text --fail-on"
       echo "--min-severity --color --baseline --ignore-file --show-touched -q --quiet --timestamp"
       ;;
     diff) echo "-h --help --format --color --platform --show-touched" ;;
     baseline)
-      echo "-h --help --image --container --runtime-path --runtime-timeout --no-cache --platform"
+      echo "-h --help --image --container --runtime-path --runtime-timeout --via --inspect --no-cache --platform"
       echo "--rules --disable-rule --ignore -o --output"
       ;;
     rules) [[ $sub == list ]] && echo "-h --help --rules" || echo "-h --help" ;;

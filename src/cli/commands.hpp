@@ -21,6 +21,8 @@ struct AuditInputArgs {
   std::vector<std::string> rules;
   std::vector<std::string> disabled;
   std::string runtime_path;
+  std::string via = "auto"; // --via: auto, layer, export
+  std::string inspect_file;
   int runtime_timeout = 600;
   bool no_cache = false;
 };

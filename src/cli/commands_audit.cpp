@@ -36,10 +36,12 @@ void fill_request(const AuditInputArgs& a, AuditContext& ctx) {
   if (!a.image.empty()) r.image = parse_source_spec(a.image);
   r.runtimes = &ctx.runtimes;
   r.cache = ctx.cache ? &*ctx.cache : nullptr;
+  r.via = parse_container_via(a.via).value_or(ContainerVia::automatic);
   r.load.image.platform = a.platform;
   r.rule_dirs = a.rules;
   r.disabled_rules = a.disabled;
   r.classify.ignore_globs = a.ignore;
+  r.inspect_file = a.inspect_file;
   if (::access(".cdriftignore.json", F_OK) == 0) r.ignore_file = ".cdriftignore.json";
   r.today = today_utc();
 }

@@ -18,6 +18,14 @@ void add_input_options(CLI::App* cmd, AuditInputArgs& a) {
                   "Seconds a runtime command may stay silent before it is killed (default 600)")
       ->option_text("SECONDS")
       ->check(CLI::Range(1, 24 * 3600 * 365));
+  cmd->add_option("--via", a.via,
+                  "How a docker:/podman: container is read: auto (its overlay writable layer "
+                  "when readable, else its export), layer, export")
+      ->check(CLI::IsMember({"auto", "layer", "export"}));
+  cmd->add_option("--inspect", a.inspect_file,
+                  "Saved 'docker inspect' or 'podman inspect' output of the container (an export "
+                  "or directory): its creation and start times, image id and user")
+      ->option_text("FILE");
   cmd->add_flag("--no-cache", a.no_cache, "Do not read or write the image manifest cache");
   cmd->add_option(
       "--platform", a.platform,

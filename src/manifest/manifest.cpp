@@ -6,9 +6,9 @@
 namespace cdrift {
 
 namespace {
-constexpr std::array<std::string_view, 8> source_kind_names = {
-    "oci_layout", "oci_archive",      "docker_archive", "rootfs_tar",
-    "directory",  "container_export", "saved_manifest", "runtime"};
+constexpr std::array<std::string_view, 9> source_kind_names = {
+    "oci_layout",       "oci_archive",    "docker_archive", "rootfs_tar",    "directory",
+    "container_export", "saved_manifest", "runtime",        "writable_layer"};
 }
 
 std::string_view to_string(SourceKind k) {

@@ -2,7 +2,9 @@
 
 #include "audit_steps.hpp"
 #include "cdrift/layer/cache.hpp"
+#include "cdrift/pipeline/inspect_file.hpp"
 #include "cdrift/util/escape.hpp"
+#include "live_layer.hpp"
 
 #include <optional>
 #include <thread>
@@ -28,6 +30,13 @@ LoadOptions load_options(const AuditRequest& request) {
 }
 
 } // namespace
+
+std::optional<ContainerVia> parse_container_via(std::string_view text) {
+  if (text == "auto") return ContainerVia::automatic;
+  if (text == "layer") return ContainerVia::layer;
+  if (text == "export") return ContainerVia::export_tar;
+  return std::nullopt;
+}
 
 Result<RulePack> load_rules(const std::vector<std::string>& extra_dirs,
                             const std::vector<std::string>& disabled) {
@@ -87,15 +96,35 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
   if (!image_given && !runtime_container)
     return fail(ErrorKind::usage, "--image is required unless --container names a " +
                                       runtime_prefixes() + " container");
+  if (request.via == ContainerVia::layer && !runtime_container)
+    return fail(ErrorKind::usage, "--via layer reads a running container's writable layer: "
+                                  "--container must name a " +
+                                      runtime_prefixes() + " container");
   if ((runtime_container || request.image.form == SourceKind::runtime) && !request.runtimes)
     return fail(ErrorKind::usage, escape_for_terminal(runtime_container ? request.container.text
                                                                         : request.image.text) +
                                       ": container runtimes are not available here");
+  if (!request.inspect_file.empty()) {
+    // A live container's runtime answers for itself; a saved inspect beside it could
+    // only contradict the runtime.
+    if (runtime_container)
+      return fail(ErrorKind::usage, "--inspect " + escape_for_terminal(request.inspect_file) +
+                                        ": " + escape_for_terminal(request.container.text) +
+                                        " is inspected by its runtime; --inspect is for exports "
+                                        "and directories");
+    auto inspected = read_inspect_file(request.inspect_file);
+    if (!inspected) return fail(std::move(inspected).error());
+    sides.container_info = std::move(*inspected);
+  }
   if (runtime_container) {
     // The runtime knows the container's image by id, which a moved tag cannot fake.
     auto inspected = request.runtimes->inspect(request.container);
     if (!inspected) return fail(std::move(inspected).error());
     sides.container_info = std::move(inspected->info);
+    sides.container_info.storage_driver = inspected->storage.driver;
+    sides.container_info.upper_dir = inspected->storage.upper_dir;
+    sides.storage = inspected->storage;
+    sides.container_image_digest = inspected->config_digest;
     if (!image_given) {
       sides.image = std::move(inspected->image);
       sides.image_config_digest = std::move(inspected->config_digest);
@@ -116,42 +145,99 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
 // A manifest from the cache and one read fresh give byte-identical reports: both
 // are named by the image source as given (docker:sha256:...), not by the command
 // that happened to read it.
+//
+// The container side. A runtime container on overlay storage is read from its
+// writable layer applied over the image (the overlay's lower layers are that
+// image), which costs what the container changed; anything else, or a layer that
+// cannot be read, goes through the runtime's export. The two give the same
+// findings: docker's placeholders live in its -init layer, outside the view, and
+// the runtime-placeholder ignore rules drop them from an export.
 Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides& sides,
                                 const AuditPolicy& policy, const Manifest* image_in_memory,
                                 Manifest* image_out) {
   const LoadOptions options = load_options(request);
   const bool cacheable = request.cache && sides.image.form == SourceKind::runtime &&
                          !sides.image_config_digest.empty();
-  std::optional<Manifest> preloaded;
-  if (!image_in_memory && cacheable) preloaded = request.cache->load(sides.image_config_digest);
-  std::pair<Manifest, Manifest> loaded;
-  if (image_in_memory || preloaded) {
-    LoadOptions container_options = options;
-    container_options.progress = request.container_progress;
-    auto c = load_manifest(request.container, Side::container, container_options);
-    if (!c) return fail(std::move(c).error());
-    loaded.first = preloaded ? std::move(*preloaded) : *image_in_memory;
-    loaded.second = std::move(*c);
-  } else {
-    auto pair = load_pair(sides.image, Side::image, request.container, Side::container, options,
-                          request.image_progress, request.container_progress);
-    if (!pair) return fail(std::move(pair).error());
-    loaded = std::move(*pair);
-    if (cacheable && loaded.first.image &&
-        loaded.first.image->config_digest == sides.image_config_digest) {
+  std::optional<Manifest> owned_image; // what this call read (cache or fresh)
+  if (!image_in_memory && cacheable) owned_image = request.cache->load(sides.image_config_digest);
+  auto store = [&](Manifest& image) {
+    if (cacheable && image.image && image.image->config_digest == sides.image_config_digest) {
       // A cache that cannot be written costs speed, not correctness.
-      if (auto s = request.cache->store(sides.image_config_digest, loaded.first); !s)
-        loaded.first.warnings.push_back(s.error().message);
+      if (auto s = request.cache->store(sides.image_config_digest, image); !s)
+        image.warnings.push_back(s.error().message);
+    }
+  };
+  auto current_image = [&]() -> const Manifest* {
+    return image_in_memory ? image_in_memory : owned_image ? &*owned_image : nullptr;
+  };
+
+  std::optional<Manifest> container;
+  std::string fallback; // why the writable layer was not read
+  if (request.container.form == SourceKind::runtime && request.via != ContainerVia::export_tar) {
+    std::optional<std::string> why =
+        writable_layer_obstacle(request.container.runtime, sides.storage);
+    if (!why && !current_image()) {
+      LoadOptions image_options = options;
+      image_options.progress = request.image_progress;
+      auto m = load_manifest(sides.image, Side::image, image_options);
+      if (!m) return fail(std::move(m).error());
+      owned_image = std::move(*m);
+      store(*owned_image);
+    }
+    const Manifest* image = current_image();
+    // The lower layers are the container's own image: against another image the
+    // view would be neither the container's nor that image's.
+    if (!why && (!image->image || image->image->config_digest != sides.container_image_digest))
+      why = "--image is not the image the container runs (" +
+            escape_for_terminal(sides.container_image_digest) + ")";
+    if (!why) {
+      auto view =
+          read_writable_layer(*image, request.container, sides.storage, request.container_progress);
+      if (view)
+        container = std::move(*view);
+      else
+        why = view.error().message;
+    }
+    if (why) {
+      if (request.via == ContainerVia::layer)
+        return fail(ErrorKind::input,
+                    escape_for_terminal(request.container.text) +
+                        ": cannot read the writable layer (--via layer): " + *why);
+      fallback = escape_for_terminal(request.container.text) +
+                 ": read through the export, not the writable layer: " + *why;
     }
   }
-  auto& [image, container] = loaded;
-  if (sides.image.form == SourceKind::runtime) image.source = sides.image.text;
-  DiffResult diff = diff_manifests(image, container);
-  AuditReport report = classify_diff(image, container, std::move(diff), policy.rules,
+
+  if (!container) {
+    if (current_image()) {
+      LoadOptions container_options = options;
+      container_options.progress = request.container_progress;
+      auto c = load_manifest(request.container, Side::container, container_options);
+      if (!c) return fail(std::move(c).error());
+      container = std::move(*c);
+    } else {
+      auto pair = load_pair(sides.image, Side::image, request.container, Side::container, options,
+                            request.image_progress, request.container_progress);
+      if (!pair) return fail(std::move(pair).error());
+      owned_image = std::move(pair->first);
+      container = std::move(pair->second);
+      store(*owned_image);
+    }
+    if (!fallback.empty()) container->warnings.insert(container->warnings.begin(), fallback);
+  }
+  if (owned_image && sides.image.form == SourceKind::runtime)
+    owned_image->source = sides.image.text;
+  const Manifest& image = *current_image();
+  DiffResult diff = diff_manifests(image, *container);
+  AuditReport report = classify_diff(image, *container, std::move(diff), policy.rules,
                                      sides.container_info, request.classify);
+  if (!request.inspect_file.empty() && image.image)
+    if (auto w = inspect_image_mismatch(sides.container_info, request.inspect_file,
+                                        image.image->config_digest))
+      report.warnings.push_back(std::move(*w));
   apply_suppressions(report, policy.baseline ? &*policy.baseline : nullptr, policy.ignores,
                      request.today);
-  if (image_out) *image_out = std::move(image);
+  if (image_out) *image_out = owned_image ? std::move(*owned_image) : image;
   return report;
 }
 

@@ -23,6 +23,10 @@ struct ResolvedSides {
   SourceSpec image;
   ContainerInfo container_info;
   std::string image_config_digest; // empty: unknown (never cached)
+  // Runtime containers: where the runtime keeps the filesystem, and the config
+  // digest of the image the container runs (whatever --image says).
+  ContainerStorage storage;
+  std::string container_image_digest;
 };
 
 Result<ResolvedSides> resolve_sides(const AuditRequest& request);

@@ -64,6 +64,12 @@ OrderedJson container_json(const AuditReport& report) {
   put("image", c.image);
   put("created", c.created);
   put("started", c.started);
+  if (!c.storage_driver.empty()) {
+    OrderedJson storage;
+    storage["driver"] = utf8_lossy(c.storage_driver);
+    storage["upper_dir"] = utf8_lossy(c.upper_dir);
+    j["storage"] = std::move(storage);
+  }
   return j;
 }
 

@@ -3,6 +3,7 @@
 (docker cp of a binary, a shell session with sed -i and chmod u+s, persistence,
 anti-forensics, the application's own writes)."""
 
+import json
 import os
 import sys
 
@@ -86,5 +87,55 @@ if s.check("manifest export-tampered: exit 0", m.returncode == 0, e2elib.describ
     s.check("interpreter of demo-entry is /bin/sh", interp == "/bin/sh", repr(interp))
     interp = (entries.get(b"/srv/app/app.py") or {}).get("interpreter") or ""
     s.check("interpreter of app.py names env or python3", "python3" in interp or interp == "/usr/bin/env", repr(interp))
+
+# --inspect: an offline audit (export + image files) given the runtime's saved inspect
+# output knows what a docker: audit asks the runtime for.
+def inspect_doc(image_id, created="2026-11-30T08:00:00.123456789Z"):
+    return [{"Id": "4f1c" + "0" * 60, "Name": "/web", "Created": created,
+             "State": {"Status": "running", "StartedAt": "2026-11-30T08:00:01.5Z"},
+             "Image": image_id, "Config": {"User": "", "Image": "demo:1"}}]
+
+
+def write_json(name, doc):
+    path = os.path.join(s.work, name)
+    with open(path, "w") as f:
+        json.dump(doc, f)
+    return path
+
+
+base, base_rep, _ = audit_json(s, s.fixture(case["image"]), s.fixture(case["container"]))
+config = ((base_rep or {}).get("image") or {}).get("config_digest") or ""
+if s.check("the fixture image reports its config digest", config.startswith("sha256:"), repr(config)):
+    good = write_json("inspect-good.json", inspect_doc(config))
+    r, rep, problem = audit_json(s, s.fixture(case["image"]), s.fixture(case["container"]),
+                                 "--inspect", good)
+    if s.check("--inspect FILE: exit 1 with a JSON report", r.returncode == 1 and rep is not None,
+               problem or e2elib.describe(r)):
+        c = rep.get("container") or {}
+        s.check("--inspect FILE: the container's creation and start times come from it",
+                (c.get("created") or "").startswith("2026-11-30T08:00:00")
+                and (c.get("started") or "").startswith("2026-11-30T08:00:01"), repr(c))
+        s.check("--inspect FILE: an image id that matches gives no warning",
+                not any("--inspect" in w for w in rep.get("warnings", [])), repr(rep.get("warnings")))
+        s.check("--inspect FILE: same findings as without it",
+                sorted(f["path"] for f in rep.get("findings", []))
+                == sorted(f["path"] for f in (base_rep or {}).get("findings", [])))
+    other = write_json("inspect-other.json", inspect_doc("sha256:" + "ab" * 32)[0])
+    r, rep, problem = audit_json(s, s.fixture(case["image"]), s.fixture(case["container"]),
+                                 "--inspect", other)
+    s.check("--inspect FILE (one object) naming another image: a warning in the report",
+            rep is not None and any("--inspect" in w and "ab" * 32 in w for w in rep.get("warnings", [])),
+            problem or repr((rep or {}).get("warnings")))
+    not_inspect = write_json("not-inspect.json", {"schemaVersion": 2, "layers": []})
+    for label, path in (("an image manifest", not_inspect), ("a missing file", os.path.join(s.work, "nope.json")),
+                        ("an empty array", write_json("empty.json", []))):
+        r = s.run("audit", "--image", s.fixture(case["image"]), "--container", s.fixture(case["container"]),
+                  "--inspect", path)
+        lines = r.stderr.decode(errors="replace").strip().splitlines()
+        s.check("--inspect %s: exit 2, one line naming the file" % label,
+                r.returncode == 2 and len(lines) == 1 and os.path.basename(path) in lines[0] and not r.stdout,
+                e2elib.describe(r))
+    r = s.run("audit", "--container", "docker:web", "--inspect", good)
+    s.check("--inspect with a docker: container: exit 2", r.returncode == 2, e2elib.describe(r))
 
 s.finish()

@@ -308,6 +308,8 @@ def exercise(name, state_dir):
         reps = json.loads(r.stdout) if r.returncode == 0 else []
     except ValueError:
         reps = []
+    if isinstance(reps, dict):  # the --all envelope: {schema_version, reports, skipped}
+        reps = reps.get("reports", [])
     ours = [x for x in reps if x.get("container", {}).get("name", "").lstrip("/") == web]
     s.check(name + ": --all: the report carries the same read_only_plan",
             len(ours) == 1 and ours[0].get("read_only_plan") == plan, describe(r))

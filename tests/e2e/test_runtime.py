@@ -407,8 +407,10 @@ if [ "$1" = inspect ]; then for a; do [ "$a" = "%s" ] && "$REAL" rm -f "$a" >/de
 if [ "$1" = export ]; then for a; do [ "$a" = "%s" ] && "$REAL" rm -f "$a" >/dev/null 2>&1; done; fi
 """ % (ids[gone_inspect], ids[gone_export]))
     out_json = os.path.join(s.work, "all-%s.json" % rt.name)
+    # --via export: on overlay storage (podman here) the default reads the writable layer
+    # and never exports; this is about a container vanishing before its export.
     r = rt.cdrift("audit", "--all", "--runtime", rt.name, "--runtime-path", wrapper, "--format", "text",
-                  "--fail-on", "never", "--output-json", out_json, timeout=600)
+                  "--fail-on", "never", "--output-json", out_json, "--via", "export", timeout=600)
     try:
         with open(out_json) as f:
             doc = json.load(f)
@@ -461,7 +463,7 @@ if [ "$1" = inspect ]; then "$REAL" rm -f "%s" >/dev/null 2>&1; fi
     alive = sorted(set(running) - set(ids.values()))[0]
     start = time.time()
     r = rt.cdrift("audit", "--container", "%s:%s" % (rt.name, alive), "--runtime-path", wrapper,
-                  "--runtime-timeout", "2", timeout=120)
+                  "--runtime-timeout", "2", "--via", "export", timeout=120)
     took = time.time() - start
     s.check(rt.name + ": --runtime-timeout 2: a stalled export is exit 3 within seconds",
             r.returncode == 3 and took < 20 and b"timed out after 2 s" in r.stderr,

@@ -85,6 +85,9 @@ struct ContainerInfo {
   std::vector<std::string> entrypoint;
   std::optional<std::int64_t> created_epoch; // used for origin attribution
   std::string created_evidence;              // how created_epoch was found
+  // Where the runtime keeps the container's filesystem (GraphDriver), when known.
+  std::string storage_driver; // "overlay2", "overlay", "vfs", ...
+  std::string upper_dir;      // the overlay's writable layer; empty: not an overlay
 };
 
 struct AuditReport {

@@ -57,6 +57,11 @@ struct Entry {
   int layer = -1;            // index of the image layer that last wrote it; -1 outside images
   ContentClass content_class = ContentClass::none;
   std::string interpreter; // for scripts: the shebang's program
+  // Only a live writable layer has these (an export or a layer tar carries neither):
+  // seconds since the epoch, 0 = unknown. Evidence for origin weighing, never compared
+  // by the diff and not saved in manifests (a cached image never has them).
+  std::int64_t ctime = 0; // last status change: chmod, chown, setcap, copy-up
+  std::int64_t btime = 0; // birth (statx STATX_BTIME): when this inode was made
 };
 
 constexpr std::uint32_t mode_setuid = 04000;

@@ -19,7 +19,8 @@ enum class SourceKind {
   directory,
   container_export,
   saved_manifest,
-  runtime, // docker:/podman: names (resolved into one of the above underneath)
+  runtime,        // docker:/podman: names (resolved into one of the above underneath)
+  writable_layer, // a running container's overlay upper dir applied over its image
 };
 
 std::string_view to_string(SourceKind k);

@@ -8,12 +8,23 @@
 #include "cdrift/layer/load.hpp"
 #include "cdrift/pipeline/runtime.hpp"
 
+#include <optional>
 #include <string>
+#include <string_view>
 #include <vector>
 
 namespace cdrift {
 
 class ManifestCache;
+
+// --via: how a runtime container's filesystem is read.
+enum class ContainerVia {
+  automatic, // its writable layer when that can be read, else its export (with a warning why)
+  layer,     // its writable layer only: an error when that cannot be read
+  export_tar // its export, as `docker export` streams it
+};
+// "auto", "layer", "export".
+std::optional<ContainerVia> parse_container_via(std::string_view text);
 
 struct AuditRequest {
   // Empty (no location): the container's own image, by the config digest its
@@ -26,12 +37,16 @@ struct AuditRequest {
   // Image manifests by config digest (see "the cache policy" in audit.cpp);
   // null: no cache (--no-cache).
   ManifestCache* cache = nullptr;
-  std::vector<std::string> rule_dirs; // extra packs after the default one
+  ContainerVia via = ContainerVia::automatic; // runtime containers only
+  std::vector<std::string> rule_dirs;         // extra packs after the default one
   std::vector<std::string> disabled_rules;
   ClassifyOptions classify;
   std::string baseline_file; // empty: none
   std::string ignore_file;   // empty: none
   std::string today;         // YYYY-MM-DD, for ignore-file expiry
+  // --inspect: a saved `docker inspect`/`podman inspect` of the container, so an
+  // offline audit (export + saved image) gets the runtime's times, image id and user.
+  std::string inspect_file;
   Progress* image_progress = nullptr;
   Progress* container_progress = nullptr;
 };
