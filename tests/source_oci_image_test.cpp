@@ -1,9 +1,9 @@
 // OCI image layouts (source/oci_image.cpp) written by the test, read end to end.
-#include "cdrift/layer/image_manifest.hpp"
 #include "cdrift/layer/load.hpp"
 #include "cdrift/source/blob_store.hpp"
 #include "cdrift/source/image.hpp"
 #include "cdrift/util/sha256.hpp"
+#include "layer/image_manifest.hpp"
 #include "source_helpers.hpp"
 #include "test_tar.hpp"
 

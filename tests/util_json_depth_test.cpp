@@ -4,8 +4,8 @@
 // are covered beside their readers).
 #include "cdrift/classify/suppress.hpp"
 #include "cdrift/layer/load.hpp"
-#include "cdrift/pipeline/inspect_file.hpp"
 #include "cdrift/util/json.hpp"
+#include "pipeline/inspect_file.hpp"
 #include "test_tar.hpp"
 
 #include <doctest/doctest.h>

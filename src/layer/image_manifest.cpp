@@ -1,11 +1,11 @@
-#include "cdrift/layer/image_manifest.hpp"
+#include "layer/image_manifest.hpp"
 
-#include "cdrift/layer/scan.hpp"
 #include "cdrift/layer/tree_builder.hpp"
 #include "cdrift/source/decompress.hpp"
 #include "cdrift/source/tar_reader.hpp"
 #include "cdrift/source/threaded_source.hpp"
 #include "cdrift/util/escape.hpp"
+#include "layer/scan.hpp"
 
 #include <algorithm>
 #include <atomic>

@@ -1,12 +1,12 @@
 #include "cdrift/layer/load.hpp"
 
-#include "cdrift/layer/image_manifest.hpp"
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/source/decompress.hpp"
 #include "cdrift/source/detect.hpp"
 #include "cdrift/source/dir_reader.hpp"
 #include "cdrift/source/tar_reader.hpp"
 #include "cdrift/util/escape.hpp"
+#include "layer/image_manifest.hpp"
 
 #include <cerrno>
 #include <cstdlib>

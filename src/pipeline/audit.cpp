@@ -1,10 +1,10 @@
 #include "cdrift/pipeline/audit.hpp"
 
-#include "audit_steps.hpp"
 #include "cdrift/layer/cache.hpp"
-#include "cdrift/pipeline/inspect_file.hpp"
 #include "cdrift/util/escape.hpp"
-#include "live_layer.hpp"
+#include "pipeline/audit_steps.hpp"
+#include "pipeline/inspect_file.hpp"
+#include "pipeline/live_layer.hpp"
 
 #include <optional>
 #include <thread>

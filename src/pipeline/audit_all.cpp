@@ -1,4 +1,4 @@
-#include "audit_steps.hpp"
+#include "pipeline/audit_steps.hpp"
 
 #include <map>
 

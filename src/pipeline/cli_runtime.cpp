@@ -1,4 +1,4 @@
-#include "cli_runtime.hpp"
+#include "pipeline/cli_runtime.hpp"
 
 #include "cdrift/source/process.hpp"
 #include "cdrift/util/escape.hpp"

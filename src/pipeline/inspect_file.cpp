@@ -1,4 +1,4 @@
-#include "cdrift/pipeline/inspect_file.hpp"
+#include "pipeline/inspect_file.hpp"
 
 #include "cdrift/classify/timestamps.hpp"
 #include "cdrift/util/escape.hpp"

@@ -2,7 +2,7 @@
 
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/hex.hpp"
-#include "cli_runtime.hpp"
+#include "pipeline/cli_runtime.hpp"
 
 #include <algorithm>
 #include <array>

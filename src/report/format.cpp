@@ -1,8 +1,7 @@
-#include "cdrift/report/format.hpp"
-
-#include "cdrift/manifest/jsonl.hpp"
+#include "report/format.hpp"
 
 #include "cdrift/classify/fingerprint.hpp"
+#include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/util/escape.hpp"
 
 #include <map>
@@ -128,7 +127,9 @@ void put_bytes(OrderedJson& object, const std::string& key, std::string_view val
   if (!is_valid_utf8(value)) object[key + "_b64"] = base64_encode(value);
 }
 
-OrderedJson report_entry_json(const Entry& e) { return entry_json<OrderedJson>(e); }
+OrderedJson report_entry_json(const Entry& e) {
+  return entry_json<OrderedJson>(e);
+}
 
 void put_change(OrderedJson& j, const Change& c) {
   put_bytes(j, "path", c.path);

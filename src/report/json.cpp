@@ -1,8 +1,8 @@
 #include "cdrift/report/json.hpp"
 
-#include "cdrift/report/format.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
+#include "report/format.hpp"
 
 #include <algorithm>
 #include <array>

@@ -1,9 +1,9 @@
 #include "cdrift/report/sarif.hpp"
 
 #include "cdrift/classify/rules.hpp"
-#include "cdrift/report/format.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
+#include "report/format.hpp"
 
 #include <algorithm>
 #include <cmath>

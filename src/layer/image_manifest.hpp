@@ -3,7 +3,7 @@
 // order, nothing counted until its own digests matched.
 #pragma once
 
-#include "cdrift/layer/content.hpp"
+#include "cdrift/layer/progress.hpp"
 #include "cdrift/manifest/manifest.hpp"
 #include "cdrift/source/image.hpp"
 

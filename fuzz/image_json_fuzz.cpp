@@ -4,12 +4,12 @@
 // image is a fixed, consistent in-memory layout whose descriptors are computed
 // here, so a fuzzed document is reached through verified digests and a plan that
 // comes out is applied for real.
-#include "cdrift/layer/image_manifest.hpp"
 #include "cdrift/layer/load.hpp"
 #include "cdrift/source/blob_store.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/image.hpp"
 #include "cdrift/util/sha256.hpp"
+#include "layer/image_manifest.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>
