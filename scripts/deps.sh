@@ -2,7 +2,7 @@
 # Installs what cdrift needs to build and test, from Debian packages only.
 # Idempotent and quiet when everything is already there.
 #   scripts/deps.sh            build + test dependencies
-#   scripts/deps.sh --runtime  also docker.io, podman and runc (integration tests)
+#   scripts/deps.sh --runtime  also docker.io, podman, containerd and runc (integration tests)
 #   scripts/deps.sh --format   also clang-format (the format check)
 set -euo pipefail
 
@@ -14,7 +14,7 @@ packages=(
 )
 for arg in "$@"; do
   case "$arg" in
-    --runtime) packages+=(docker.io podman runc uidmap iproute2) ;;
+    --runtime) packages+=(docker.io podman containerd runc uidmap iproute2 debootstrap) ;;
     --fuzz) packages+=(clang libclang-rt-14-dev ninja-build) ;;
     --node) packages+=(nodejs npm) ;;
     --format) packages+=(clang-format) ;;

@@ -2,11 +2,12 @@
 # Starts and stops private container runtimes for the integration tests, without
 # touching the host's network or anything under /etc (see shared/runtime/README.md):
 # dockerd with vfs, no iptables, no bridge, its own socket/data/exec/pid under a
-# state directory, and podman (runc, cgroupfs, no network) configured through files
-# named by environment variables.
+# state directory, podman (runc, cgroupfs, no network) configured through files
+# named by environment variables, and containerd with its own config, root, state
+# and socket (CRI plugin off: the tests drive it with ctr as kubelet would via CRI).
 #
-#   scripts/runtime-env.sh start [docker|podman|all]   prints `export VAR=...` lines
-#   scripts/runtime-env.sh stop                          stops what start started
+#   scripts/runtime-env.sh start [docker|podman|containerd|all]   prints `export VAR=...`
+#   scripts/runtime-env.sh stop                                     stops what start started
 #   eval "$(scripts/runtime-env.sh start)"
 #
 # Docker's storage driver: $CDRIFT_RT_DOCKER_DRIVER, vfs (the default) or overlay2 (live
@@ -156,11 +157,79 @@ stop_podman() {
   return 0
 }
 
+# containerd is not part of `all`: only the containerd tests want it, and it is one
+# more daemon on a 2-core machine. runc keeps its state host-wide
+# (/run/containerd/runc/NS/ID) unless told otherwise: give `ctr run --runc-root
+# $CDRIFT_CONTAINERD_STATE/runc` so that two containerds never clash on an id.
+ctd="$dir/containerd"
+start_containerd() {
+  command -v containerd >/dev/null || { log "containerd: not installed"; return 1; }
+  command -v ctr >/dev/null || { log "ctr: not installed"; return 1; }
+  mkdir -p "$ctd" && chmod 0700 "$ctd"
+  local pid=""
+  [ -f "$ctd/containerd.pid" ] && pid=$(cat "$ctd/containerd.pid" 2>/dev/null)
+  if ! alive "$pid"; then
+    rm -f "$ctd/containerd.sock" "$ctd/containerd.sock.ttrpc" "$ctd/debug.sock"
+    cat >"$ctd/config.toml" <<CONF
+version = 2
+root = "$ctd/root"
+state = "$ctd/state"
+disabled_plugins = ["io.containerd.grpc.v1.cri"]
+[grpc]
+  address = "$ctd/containerd.sock"
+[ttrpc]
+  address = "$ctd/containerd.sock.ttrpc"
+[debug]
+  address = "$ctd/debug.sock"
+[metrics]
+  address = ""
+CONF
+    # Same process group as the caller, like dockerd above.
+    containerd --config "$ctd/config.toml" </dev/null >"$ctd/containerd.log" 2>&1 &
+    echo $! >"$ctd/containerd.pid"
+  fi
+  local i
+  for ((i = 0; i < ready_timeout * 10; i++)); do
+    if ctr --address "$ctd/containerd.sock" version >/dev/null 2>&1; then
+      echo "export CONTAINERD_ADDRESS=$ctd/containerd.sock"
+      echo "export CDRIFT_CONTAINERD_ROOT=$ctd/root"
+      echo "export CDRIFT_CONTAINERD_STATE=$ctd/state"
+      return 0
+    fi
+    alive "$(cat "$ctd/containerd.pid" 2>/dev/null)" || break
+    sleep 0.1
+  done
+  log "containerd did not become ready; last lines of $ctd/containerd.log:"
+  tail -n 5 "$ctd/containerd.log" >&2 2>/dev/null
+  stop_containerd
+  return 1
+}
+
+stop_containerd() {
+  [ -f "$ctd/containerd.pid" ] || return 0
+  local pid a=(--address "$ctd/containerd.sock") ns id
+  pid=$(cat "$ctd/containerd.pid" 2>/dev/null)
+  if alive "$pid"; then
+    # Tasks first: their shims outlive containerd and keep the overlay mounts.
+    for ns in $(timeout 20 ctr "${a[@]}" namespaces ls -q 2>/dev/null); do
+      for id in $(timeout 20 ctr "${a[@]}" -n "$ns" tasks ls -q 2>/dev/null); do
+        timeout 20 ctr "${a[@]}" -n "$ns" tasks kill -s KILL "$id" >/dev/null 2>&1
+      done
+      for id in $(timeout 20 ctr "${a[@]}" -n "$ns" containers ls -q 2>/dev/null); do
+        timeout 30 ctr "${a[@]}" -n "$ns" tasks rm -f "$id" >/dev/null 2>&1
+        timeout 30 ctr "${a[@]}" -n "$ns" containers rm "$id" >/dev/null 2>&1
+      done
+    done
+    stop_pid "$pid" 15
+  fi
+  rm -f "$ctd/containerd.pid" "$ctd/containerd.sock" "$ctd/containerd.sock.ttrpc" "$ctd/debug.sock"
+}
+
 cmd=${1:-}
 what=${2:-all}
 case "$cmd" in
   start)
-    case "$what" in docker | podman | all) ;; *) log "unknown runtime $what"; exit 2 ;; esac
+    case "$what" in docker | podman | containerd | all) ;; *) log "unknown runtime $what"; exit 2 ;; esac
     if ! "$root/scripts/deps.sh" --runtime >&2; then
       log "installing the runtimes failed"
       exit 1
@@ -169,15 +238,17 @@ case "$cmd" in
     rc=0
     if [ "$what" = docker ] || [ "$what" = all ]; then start_docker || rc=1; fi
     if [ "$what" = podman ] || [ "$what" = all ]; then start_podman || rc=1; fi
+    if [ "$what" = containerd ]; then start_containerd || rc=1; fi
     exit $rc
     ;;
   stop)
+    stop_containerd
     stop_podman
     stop_docker
     exit 0
     ;;
   *)
-    echo "usage: $0 start [docker|podman|all] | stop" >&2
+    echo "usage: $0 start [docker|podman|containerd|all] | stop" >&2
     exit 2
     ;;
 esac

@@ -110,6 +110,131 @@ TEST_CASE("origin weights: a copied file into a data directory as root is not th
   CHECK(has_line(o, "is root, which the application cannot be"));
 }
 
+namespace {
+
+// What the upper-dir reader records for an entry of a live writable layer.
+Entry live(Entry e, std::int64_t btime, std::int64_t ctime) {
+  e.btime = btime;
+  e.ctime = ctime;
+  return e;
+}
+
+Entry& entry_of(Manifest& m, std::string_view path) {
+  auto it = std::find_if(m.entries.begin(), m.entries.end(),
+                         [&](const Entry& e) { return e.path == path; });
+  REQUIRE(it != m.entries.end());
+  return *it;
+}
+
+} // namespace
+
+TEST_CASE("origin weights: live layer, made and dated in one go, is a copy (docker cp)") {
+  auto scenario = [](bool from_layer) {
+    auto s = std::make_unique<Scenario>();
+    Entry e = file("/usr/local/bin/tool", "x", created - 400 * day, 0, 0, 0755);
+    s->add(from_layer ? live(e, created + 30, created + 30) : e);
+    return s;
+  };
+  auto layer = scenario(true);
+  Origin o = layer->origin("/usr/local/bin/tool");
+  CHECK(o.kind == OriginKind::copied_in);
+  CHECK(has_line(o,
+                 "is before the container was created, but its ctime 2023-02-14 09:12:30 UTC "
+                 "is after it (its birth time 2023-02-14 09:12:30 UTC is the same second as it)"));
+  CHECK(has_line(o, "made and dated in one go"));
+  // The line is among the verdict's: it weighs for the copy.
+  CHECK(o.evidence[1].find("ctime cannot be set") != std::string::npos);
+  auto exported = scenario(false);
+  Origin e = exported->origin("/usr/local/bin/tool");
+  CHECK(e.kind == OriginKind::copied_in);
+  CHECK_FALSE(has_line(e, "ctime"));
+  CHECK(e.evidence.size() + 1 == o.evidence.size());
+}
+
+TEST_CASE("origin weights: live layer, an edit dated back later with no chmod is timestomping") {
+  // sed -i replaced /etc/motd (its directory changed), then touch -d dated it back.
+  auto scenario = [](bool from_layer) {
+    auto s = std::make_unique<Scenario>();
+    entry_of(s->container, "/etc").mtime = created + 30;
+    Entry e = file("/etc/motd", "owned\n", created - 400 * day);
+    s->modify(from_layer ? live(e, created + 30, created + 300) : e, {Field::content, Field::size});
+    return s;
+  };
+  auto exported = scenario(false);
+  CHECK(exported->origin("/etc/motd").kind == OriginKind::copied_in);
+  auto layer = scenario(true);
+  Origin o = layer->origin("/etc/motd");
+  CHECK(o.kind == OriginKind::shell_edit);
+  CHECK(o.confidence == Confidence::medium);
+  CHECK(has_line(o, "but its ctime 2023-02-14 09:17:00 UTC is after it and 4 minutes after its "
+                    "birth time 2023-02-14 09:12:30 UTC: its times were set after it was written"));
+  CHECK(has_line(o, "no mode or owner change explains the later ctime"));
+}
+
+TEST_CASE("origin weights: live layer, an added file dated later than its birth weighs both") {
+  Scenario s;
+  s.add(live(file("/usr/local/bin/stomped", "x", created - 400 * day, 0, 0, 0755), created + 30,
+             created + 200));
+  Origin o = s.origin("/usr/local/bin/stomped");
+  // A copy followed by a chmod or mv fits as well as a touch -d: the copy keeps its lead.
+  CHECK(o.kind == OriginKind::copied_in);
+  CHECK(o.confidence == Confidence::low);
+  CHECK(has_line(o, "or a later chmod, chown or mv changed it"));
+}
+
+TEST_CASE("origin weights: live layer, a big copy may take its time to be dated") {
+  Scenario s;
+  Entry big = file("/usr/local/bin/big", "x", created - 400 * day, 0, 0, 0755);
+  big.size = 800ull << 20; // 100 s to write at the slowest rate allowed
+  s.add(live(big, created + 30, created + 120));
+  Origin o = s.origin("/usr/local/bin/big");
+  CHECK(o.kind == OriginKind::copied_in);
+  CHECK(has_line(o, "made and dated in one go"));
+}
+
+TEST_CASE("origin weights: live layer, rewritten in place and dated back at once") {
+  Scenario s;
+  s.modify(live(file("/usr/bin/find", "trojan", created - 400 * day, 0, 0, 0755), created + 30,
+                created + 31),
+           {Field::content});
+  Origin o = s.origin("/usr/bin/find");
+  CHECK(o.kind == OriginKind::shell_edit); // the directory row decides, as on an export
+  CHECK(has_line(o, "rewritten and dated back in one go"));
+}
+
+TEST_CASE("origin weights: live layer without a birth time, or dated before the container") {
+  Scenario s;
+  s.add(live(file("/usr/local/bin/a", "x", created - 400 * day), 0, created + 30));
+  s.add(live(file("/usr/local/bin/b", "x", created - 400 * day), created - 10, created - 10));
+  Origin a = s.origin("/usr/local/bin/a");
+  CHECK(a.kind == OriginKind::copied_in);
+  CHECK(a.confidence == Confidence::medium);
+  CHECK(has_line(a, "the mtime was set back (touch -d/-r) or kept by a copy"));
+  Origin b = s.origin("/usr/local/bin/b");
+  CHECK_FALSE(has_line(b, "ctime"));
+}
+
+TEST_CASE("origin weights: live layer, a chmod's ctime dates it in the running container") {
+  auto scenario = [](bool from_layer) {
+    auto s = std::make_unique<Scenario>();
+    Entry e = file("/usr/bin/find", "find-binary", build_time, 0, 0, 04755);
+    s->modify(from_layer ? live(e, created + 120, created + 120) : e, {Field::mode});
+    return s;
+  };
+  auto exported = scenario(false);
+  Origin e = exported->origin("/usr/bin/find");
+  CHECK(e.kind == OriginKind::shell_edit);
+  CHECK(e.confidence == Confidence::low);
+  CHECK(has_line(e, "leave no time trace"));
+  auto layer = scenario(true);
+  Origin o = layer->origin("/usr/bin/find");
+  CHECK(o.kind == OriginKind::shell_edit);
+  CHECK(o.confidence == Confidence::medium);
+  CHECK(has_line(o, "its ctime 2023-02-14 09:14:00 UTC is 2 minutes after the container was "
+                    "created: the change (mode 0755 -> 4755) was made in the running container"));
+  CHECK_FALSE(has_line(o, "leave no time trace"));
+}
+
 TEST_CASE("accounts: one parser for origin and rules; CR and NIS lines") {
   auto r = parse_account_file("root:x:0:0:root:/root:/bin/sh\r\n"
                               "+::::::\n-baduser\n+@admins\n# comment\n\n"

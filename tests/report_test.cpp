@@ -4,12 +4,12 @@
 #include "cdrift/classify/rules.hpp"
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/report/diff_render.hpp"
+#include "cdrift/report/format.hpp"
 #include "cdrift/report/json.hpp"
 #include "cdrift/report/sarif.hpp"
 #include "cdrift/report/text.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
-#include "report/format.hpp"
 
 #include <algorithm>
 #include <cstdlib>

@@ -4,14 +4,14 @@
 # Works with or without the bash-completion package. Keep the option lists in step
 # with src/cli/options.cpp (tests/e2e/test_docs.py compares them with `cdrift CMD --help`).
 
-_cdrift_source_prefixes="oci: oci-archive: docker-archive: rootfs: tar: dir: manifest: docker: podman: nerdctl:"
+_cdrift_source_prefixes="oci: oci-archive: docker-archive: rootfs: tar: dir: manifest: docker: podman: nerdctl: containerd:"
 
 # Options that take a value (the next word, or after '=').
 _cdrift_takes_value() {
   case $1 in
     --image | --container | --runtime-path | --runtime-timeout | --inspect | --platform | --rules | \
       --disable-rule | --ignore | \
-      --runtime | --format | --output-json | --output-sarif | --output-text | --fail-on | \
+      --containerd-address | --namespace | --runtime | --format | --output-json | --output-sarif | --output-text | --fail-on | \
       --min-severity | --color | --baseline | --ignore-file | -o | --output)
       return 0
       ;;
@@ -52,7 +52,7 @@ _cdrift_sources() {
       _cdrift_container_names "${cur%%:*}" "$cur"
       return
       ;;
-    nerdctl:*) return ;;
+    nerdctl:* | containerd:*) return ;;
     oci:* | oci-archive:* | docker-archive:* | rootfs:* | tar:* | dir:* | manifest:*)
       _cdrift_files "${cur#*:}" "${cur%%:*}:"
       return
@@ -82,13 +82,13 @@ _cdrift_values() {
       case $cmd in
         manifest) vals="jsonl mtree" ;;
         diff) vals="text json" ;;
-        *) vals="text json sarif" ;;
+        *) vals="text json sarif jsonl" ;;
       esac
       ;;
     --fail-on) vals="critical high medium low info never" ;;
     --min-severity) vals="critical high medium low info" ;;
     --color) vals="auto always never" ;;
-    --runtime) vals="docker podman nerdctl" ;;
+    --runtime) vals="docker podman nerdctl containerd" ;;
     --via) vals="auto layer export" ;;
     --runtime-timeout) vals="60 600 3600" ;;
     --disable-rule) _cdrift_rule_ids "$cdrift" "$cur"; return ;;
@@ -112,13 +112,13 @@ _cdrift_options() {
     "") echo "-h --help --version" ;;
     manifest) echo "-h --help --format -o --output --platform" ;;
     audit)
-      echo "-h --help --image --container --runtime-path --runtime-timeout --via --inspect --no-cache --platform"
-      echo "--rules --disable-rule --ignore --all --runtime --format --output-json --output-sarif --output-text --fail-on"
+      echo "-h --help --image --container --runtime-path --runtime-timeout --via --inspect --containerd-address --no-cache --platform"
+      echo "--rules --disable-rule --ignore --all --runtime --namespace --format --output-json --output-sarif --output-text --fail-on"
       echo "--min-severity --color --baseline --ignore-file --show-touched -q --quiet --timestamp"
       ;;
     diff) echo "-h --help --format --color --platform --show-touched" ;;
     baseline)
-      echo "-h --help --image --container --runtime-path --runtime-timeout --via --inspect --no-cache --platform"
+      echo "-h --help --image --container --runtime-path --runtime-timeout --via --inspect --containerd-address --no-cache --platform"
       echo "--rules --disable-rule --ignore -o --output"
       ;;
     rules) [[ $sub == list ]] && echo "-h --help --rules" || echo "-h --help" ;;

@@ -23,6 +23,13 @@ namespace {
 // a shell writing two files a few minutes apart leaves the same pattern on a smaller scale.
 constexpr std::int64_t copy_gap_seconds = 600;
 
+// How long after its birth a copy may still be setting a file's times: a copy (docker
+// cp's tar, an overlay copy-up) writes the data first and dates the file last, so big
+// files take longer; 8 MiB/s is far below what either does on a loaded machine.
+std::int64_t settle_seconds(std::uint64_t size) {
+  return 2 + static_cast<std::int64_t>(size / (8u << 20));
+}
+
 // Weights (docs/origin.md, "Weights"); an origin needs min_weight to be named at all.
 namespace weight {
 constexpr int package_listed = 6; // decisive: returned before weighing
@@ -49,6 +56,10 @@ constexpr int new_outside_data = 2;
 constexpr int metadata_on_system_path = 2;
 constexpr int cluster = 1;
 constexpr int mtime_restored = 1;
+constexpr int live_dated_at_birth = 1;
+constexpr int live_dated_later = 2;
+constexpr int live_dated_later_no_meta = 3;
+constexpr int live_metadata_in_container = 1;
 constexpr int min_weight = 2;
 } // namespace weight
 
@@ -245,6 +256,39 @@ void owner_context(const State& s, const Change& c, std::vector<std::string>& ou
                   "copy that kept a host owner");
 }
 
+// What a live writable layer adds to an old mtime: ctime and birth time, which no
+// tool can set back (exports and saved manifests have neither: ctime is 0).
+enum class LiveDating : std::uint8_t {
+  none,     // not from a live layer, or its ctime predates the reference
+  no_birth, // ctime only (the filesystem has no birth time)
+  at_birth, // dated within settle_seconds of its birth: in one go
+  later,    // ctime well after its birth: its times or status were set afterwards
+};
+
+LiveDating live_dating(const State& s, const Entry& after) {
+  const auto ref = s.reference();
+  if (after.ctime == 0 || !ref || std::max(after.ctime, after.btime) < *ref)
+    return LiveDating::none;
+  if (after.btime == 0) return LiveDating::no_birth;
+  return evidence::saturating_sub(after.ctime, after.btime) <= settle_seconds(after.size)
+             ? LiveDating::at_birth
+             : LiveDating::later;
+}
+
+std::string reference_short(const State& s) {
+  return s.creation ? "the container was " + s.creation_word : std::string("the image was built");
+}
+
+// "mtime M is before the container was created, but its ctime C is after it"
+std::string live_prefix(const State& s, const Entry& after) {
+  return "mtime " + format_utc(after.mtime) + " is before " + reference_short(s) +
+         ", but its ctime " + format_utc(after.ctime) + " is after it";
+}
+
+bool metadata_changed(const Change& c) {
+  return c.has(Field::mode) || c.has(Field::uid) || c.has(Field::gid) || c.has(Field::xattrs);
+}
+
 // Copy signatures: an mtime older than the container (or the build), a foreign
 // owner, an mtime much older than the directory's change, membership of a copied tree.
 void weigh_copy(const State& s, const Change& c, Weighing& w) {
@@ -262,8 +306,15 @@ void weigh_copy(const State& s, const Change& c, Weighing& w) {
     std::string line = "mtime " + format_utc(after.mtime) + " is " +
                        relative_to(after.mtime, *ref) + " " + s.reference_phrase();
     if (c.before) line += ", and differs from the image's " + format_utc(c.before->mtime);
-    if (c.kind == ChangeKind::added || parent_changed || !parent) {
-      w.add(OriginKind::copied_in, weight::old_mtime_copy,
+    const LiveDating live = live_dating(s, after);
+    const bool copy_shape = c.kind == ChangeKind::added || parent_changed || !parent;
+    // Dated well after it was made, with no chmod or chown in the diff to explain the
+    // later ctime: the copy explanation would need a status change that left nothing.
+    const bool dated_after_edit =
+        live == LiveDating::later && c.kind == ChangeKind::modified && !metadata_changed(c);
+    if (copy_shape) {
+      w.add(OriginKind::copied_in,
+            dated_after_edit ? weight::old_mtime_in_place : weight::old_mtime_copy,
             line + ": a copy keeps its source's mtime");
     } else {
       // Rewritten in place (its directory never changed) and dated back: a copy would
@@ -273,6 +324,44 @@ void weigh_copy(const State& s, const Change& c, Weighing& w) {
             "its directory " + std::string(parent_path(c.path)) +
                 " did not change, so the file was rewritten in place and its mtime set back "
                 "(touch -d/-r): timestomping");
+    }
+    const std::string birth = after.btime ? format_utc(after.btime) : std::string();
+    switch (live) {
+    case LiveDating::none:
+      break;
+    case LiveDating::no_birth:
+      w.context.insert(w.context.begin(),
+                       live_prefix(s, after) +
+                           ": the mtime was set back (touch -d/-r) or kept by a copy (docker cp, "
+                           "tar, cp -p); ctime cannot be set");
+      break;
+    case LiveDating::at_birth: {
+      const std::string when =
+          " (its birth time " + birth + " is " + relative_to(after.btime, after.ctime) + " it)";
+      if (copy_shape)
+        w.add(OriginKind::copied_in, weight::live_dated_at_birth,
+              live_prefix(s, after) + when +
+                  ": it was made and dated in one go, as a copy that keeps its source's mtime "
+                  "does (docker cp, tar, cp -p) or a script that sets the mtime right after "
+                  "writing; ctime cannot be set");
+      else
+        w.context.insert(w.context.begin(),
+                         live_prefix(s, after) + when +
+                             ": rewritten and dated back in one go (touch -d/-r right after "
+                             "writing); ctime cannot be set");
+      break;
+    }
+    case LiveDating::later:
+      w.add(OriginKind::shell_edit,
+            dated_after_edit ? weight::live_dated_later_no_meta : weight::live_dated_later,
+            live_prefix(s, after) + " and " + relative_to(after.ctime, after.btime) +
+                " its birth time " + birth +
+                ": its times were set after it was written, as touch -d/-r after an edit does" +
+                (dated_after_edit ? std::string("; a copy dates a file as it makes it, and no "
+                                                "mode or owner change explains the later ctime")
+                                  : std::string(" (or a later chmod, chown or mv changed it)")) +
+                "; ctime cannot be set");
+      break;
     }
   } else if (parent_changed && after.type != FileType::dir &&
              (c.kind == ChangeKind::added || (c.before && c.before->mtime != after.mtime)) &&
@@ -444,9 +533,21 @@ Origin OriginAnalyzer::attribute(const Change& c) const {
               owner_string(c.before->uid, c.before->gid) + " -> " +
               owner_string(after.uid, after.gid);
     if (c.has(Field::xattrs)) what += std::string(what.empty() ? "" : ", ") + "xattrs";
-    w.context.push_back("only metadata changed (" + what +
-                        "); content and mtime are the image's, and chmod/chown/setcap leave no "
-                        "time trace");
+    const auto ref = s.reference();
+    if (after.ctime != 0 && ref && after.ctime >= *ref) {
+      // The layer's ctime dates the chmod/chown/setcap itself (a copy-up on chmod makes
+      // the birth time the same moment, so it adds nothing).
+      w.context.push_back("only metadata changed (" + what +
+                          "); content and mtime are the image's");
+      w.add(OriginKind::shell_edit, weight::live_metadata_in_container,
+            "its ctime " + format_utc(after.ctime) + " is " + relative_to(after.ctime, *ref) + " " +
+                reference_short(s) + ": the change (" + what +
+                ") was made in the running container");
+    } else {
+      w.context.push_back("only metadata changed (" + what +
+                          "); content and mtime are the image's, and chmod/chown/setcap leave no "
+                          "time trace");
+    }
     if (is_system_path(c.path))
       w.add(OriginKind::shell_edit, weight::metadata_on_system_path,
             c.path + " is a system path, outside any application data directory");

@@ -24,6 +24,7 @@ struct AuditInputArgs {
   std::string via = "auto"; // --via: auto, layer, export
   std::string inspect_file;
   int runtime_timeout = 600;
+  std::string containerd_address;
   bool no_cache = false;
 };
 
@@ -44,7 +45,8 @@ struct AuditArgs {
   ReportArgs report;
   std::string baseline;
   std::string ignore_file;
-  std::string runtime; // with --all
+  std::string runtime;                 // with --all
+  std::vector<std::string> namespaces; // containerd namespaces for --all
   bool all = false;
 };
 

@@ -1,6 +1,8 @@
 #include "cdrift/classify/suppress.hpp"
 #include "cdrift/layer/cache.hpp"
 #include "cdrift/pipeline/audit.hpp"
+#include "cdrift/pipeline/containerd.hpp"
+#include "cdrift/report/jsonl.hpp"
 #include "cdrift/report/sarif.hpp"
 #include "cdrift/util/escape.hpp"
 #include "cli/all_render.hpp"
@@ -25,10 +27,13 @@ struct AuditContext {
   AuditRequest request;
 };
 
-void fill_request(const AuditInputArgs& a, AuditContext& ctx) {
+void fill_request(const AuditInputArgs& a, AuditContext& ctx,
+                  const std::vector<std::string>& namespaces = {}) {
   RuntimeOptions options;
   options.runtime_path = a.runtime_path;
   options.timeout_seconds = a.runtime_timeout;
+  options.containerd_address = a.containerd_address;
+  options.containerd_namespaces = namespaces;
   ctx.runtimes = Runtimes::registered(options);
   if (!a.no_cache) ctx.cache.emplace();
   AuditRequest& r = ctx.request;
@@ -47,7 +52,7 @@ void fill_request(const AuditInputArgs& a, AuditContext& ctx) {
 }
 
 void fill_request(const AuditArgs& a, AuditContext& ctx) {
-  fill_request(a.input, ctx);
+  fill_request(a.input, ctx, a.namespaces);
   ctx.request.baseline_file = a.baseline;
   if (!a.ignore_file.empty()) ctx.request.ignore_file = a.ignore_file;
 }
@@ -72,17 +77,47 @@ Result<AuditOutcome> audit_with_progress(AuditRequest request) {
   return out;
 }
 
+JsonlOptions jsonl_options(const JsonOptions& json) {
+  return JsonlOptions{json.timestamp};
+}
+
+// With --format jsonl a failed audit is also a record on stdout, so that the log
+// pipeline sees the container that could not be audited.
+int audit_failed(const AuditArgs& a, const std::string& source, const Error& e) {
+  if (a.report.format == "jsonl")
+    (void)write_stdout(render_jsonl_error(source, e.message,
+                                          static_cast<int>(exit_status_for(e.kind)),
+                                          jsonl_options(json_options(a.report))));
+  return report_error(e);
+}
+
 } // namespace
+
+// A run that audited nothing it was asked to is not a clean run; containers the
+// runtime says are no workload (pod sandboxes) were never asked for.
+int all_status(const AuditArgs& a, const AuditAllOutcome& all) {
+  std::size_t failed = 0;
+  for (const auto& skipped : all.skipped)
+    failed += skipped.note ? 0 : 1;
+  if (all.reports.empty() && failed > 0)
+    return report_error(Error{ErrorKind::runtime, "--all: none of the " + std::to_string(failed) +
+                                                      " running containers could be audited"});
+  return status(gate(all.reports, *parse_fail_on(a.report.fail_on)));
+}
 
 int cmd_audit(const AuditArgs& a) {
   if (a.all) return cmd_audit_all(a);
   if (a.input.container.empty())
     return report_error(
         Error{ErrorKind::usage, "--container is required (or --all --runtime NAME)"});
+  if (!a.namespaces.empty())
+    return report_error(Error{ErrorKind::usage, "--namespace goes with --all --runtime "
+                                                "containerd; one container is "
+                                                "containerd:NAMESPACE/ID"});
   AuditContext ctx;
   fill_request(a, ctx);
   auto outcome = audit_with_progress(ctx.request);
-  if (!outcome) return report_error(outcome.error());
+  if (!outcome) return audit_failed(a, a.input.container, outcome.error());
   debug_cache(ctx, outcome->report);
   const AuditReport& report = outcome->report;
   const RulePack& rules = outcome->rules;
@@ -106,6 +141,8 @@ int cmd_audit(const AuditArgs& a) {
     out = render_json(report, json);
   } else if (a.report.format == "sarif") {
     out = render_sarif(report, &rules, json);
+  } else if (a.report.format == "jsonl") {
+    out = render_jsonl(report, jsonl_options(json));
   } else {
     text.color = resolve_color(a.report.color);
     out = render_text(report, text);
@@ -118,7 +155,16 @@ int cmd_audit(const AuditArgs& a) {
 // Every running container of one runtime, one report each.
 int cmd_audit_all(const AuditArgs& a) {
   if (a.runtime.empty())
-    return report_error(Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl"});
+    return report_error(
+        Error{ErrorKind::usage, "--all needs --runtime docker|podman|nerdctl|containerd"});
+  if (!a.namespaces.empty() && a.runtime != "containerd")
+    return report_error(Error{ErrorKind::usage, "--namespace needs --runtime containerd"});
+  for (const auto& ns : a.namespaces)
+    if (auto v = validate_containerd_identifier(ns, "--namespace"); !v)
+      return report_error(v.error());
+  if (a.report.format == "jsonl" &&
+      (!a.report.output_json.empty() || !a.report.output_text.empty()))
+    return report_error(Error{ErrorKind::usage, "--all --format jsonl writes stdout only"});
   if (!a.input.container.empty() || !a.input.image.empty())
     return report_error(Error{
         ErrorKind::usage, "--all audits every running container; drop --image and --container"});
@@ -134,9 +180,18 @@ int cmd_audit_all(const AuditArgs& a) {
   ProgressDisplay display(&image_progress, &container_progress);
   auto all = run_audit_all(request);
   display.stop();
-  if (!all) return report_error(all.error());
+  if (!all) return audit_failed(a, a.runtime + " (--all)", all.error());
 
   const JsonOptions json = json_options(a.report);
+  if (a.report.format == "jsonl") {
+    std::string lines;
+    for (const auto& report : all->reports)
+      lines += render_jsonl(report, jsonl_options(json));
+    for (const auto& skipped : all->skipped)
+      lines += render_jsonl_skipped(skipped.container, skipped.reason, jsonl_options(json));
+    if (auto s = write_stdout(lines); !s) return report_error(s.error());
+    return all_status(a, *all);
+  }
   const TextOptions text = text_options(a.report);
   const std::string json_doc = render_all_json(*all, json);
   if (!a.report.output_json.empty())
@@ -150,15 +205,10 @@ int cmd_audit_all(const AuditArgs& a) {
       !s)
     return report_error(s.error());
   for (const auto& skipped : all->skipped)
-    std::fprintf(stderr, "cdrift: warning: skipped %s: %s\n",
+    std::fprintf(stderr, "cdrift: %s %s: %s\n", skipped.note ? "note: skipped" : "warning: skipped",
                  escape_for_terminal(skipped.container).c_str(),
                  escape_for_terminal(skipped.reason).c_str());
-  // A run that audited nothing it was asked to is not a clean run.
-  if (all->reports.empty() && !all->skipped.empty())
-    return report_error(Error{ErrorKind::runtime, "--all: none of the " +
-                                                      std::to_string(all->skipped.size()) +
-                                                      " running containers could be audited"});
-  return status(gate(all->reports, *parse_fail_on(a.report.fail_on)));
+  return all_status(a, *all);
 }
 
 int cmd_baseline(const BaselineArgs& a) {

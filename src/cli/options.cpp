@@ -11,7 +11,10 @@ void add_input_options(CLI::App* cmd, AuditInputArgs& a) {
       "manifest, docker:REF, podman:REF (optional with a docker:/podman: container)");
   cmd->add_option("--container", a.container,
                   "Container source: export tar (- for stdin, gzip ok), directory, saved manifest, "
-                  "docker:NAME, podman:NAME, nerdctl:NAME");
+                  "docker:NAME, podman:NAME, nerdctl:NAME, containerd:[NAMESPACE/]ID");
+  cmd->add_option("--containerd-address", a.containerd_address,
+                  "containerd socket (default: $CONTAINERD_ADDRESS, else "
+                  "/run/containerd/containerd.sock)");
   cmd->add_option("--runtime-path", a.runtime_path,
                   "Container runtime CLI to run instead of docker/podman/nerdctl from PATH");
   cmd->add_option("--runtime-timeout", a.runtime_timeout,
@@ -38,8 +41,8 @@ void add_input_options(CLI::App* cmd, AuditInputArgs& a) {
 }
 
 void add_report_options(CLI::App* cmd, ReportArgs& a) {
-  cmd->add_option("--format", a.format, "Report on stdout: text, json or sarif")
-      ->check(CLI::IsMember({"text", "json", "sarif"}));
+  cmd->add_option("--format", a.format, "Report on stdout: text, json, sarif or jsonl")
+      ->check(CLI::IsMember({"text", "json", "sarif", "jsonl"}));
   cmd->add_option("--output-json", a.output_json,
                   "Also write the JSON report to FILE (atomically)");
   cmd->add_option("--output-sarif", a.output_sarif,
@@ -84,6 +87,9 @@ CLI::App* add_audit_command(CLI::App& app, AuditArgs& a) {
     listed += (i == 0 ? "" : i + 1 == names.size() ? " or " : ", ") + names[i];
   cmd->add_option("--runtime", a.runtime, "Runtime for --all: " + listed)
       ->check(CLI::IsMember(names));
+  cmd->add_option(
+      "--namespace", a.namespaces,
+      "With --all --runtime containerd: only this namespace (repeatable; default: all)");
   add_report_options(cmd, a.report);
   cmd->add_option("--baseline", a.baseline, "Suppress the findings recorded in this baseline file");
   cmd->add_option("--ignore-file", a.ignore_file,

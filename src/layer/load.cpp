@@ -244,7 +244,7 @@ SourceSpec parse_source_spec(std::string_view text) {
       spec.location = std::string(text.substr(p.text.size()));
       return spec;
     }
-  for (std::string_view rt : {"docker:", "podman:", "nerdctl:"})
+  for (std::string_view rt : {"docker:", "podman:", "nerdctl:", "containerd:"})
     if (text.starts_with(rt)) {
       spec.form = SourceKind::runtime;
       spec.runtime = std::string(rt.substr(0, rt.size() - 1));
@@ -293,6 +293,12 @@ Result<Manifest> load_manifest(const SourceSpec& spec, Side side, const LoadOpti
                   escape_for_terminal(spec.text) + ": container runtimes are not available here");
     auto rs = options.runtime(spec, side);
     if (!rs) return fail(std::move(rs).error());
+    if (rs->store)
+      return load_image_store(std::move(rs->store), SourceKind::oci_layout, rs->description,
+                              options);
+    if (!rs->directory.empty())
+      return load_path(SourceSpec{SourceKind::directory, rs->directory, "", rs->description}, side,
+                       options);
     return load_stream(std::move(rs->stream), -1, rs->form, rs->description, side, options);
   }
   return load_path(spec, side, options);

@@ -121,6 +121,7 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
     auto inspected = request.runtimes->inspect(request.container);
     if (!inspected) return fail(std::move(inspected).error());
     sides.container_info = std::move(inspected->info);
+    sides.all_skip_reason = std::move(inspected->all_skip_reason);
     sides.container_info.storage_driver = inspected->storage.driver;
     sides.container_info.upper_dir = inspected->storage.upper_dir;
     sides.storage = inspected->storage;

@@ -42,6 +42,10 @@ Result<AuditAllOutcome> run_audit_all(const AuditAllRequest& request) {
       skip(sides.error());
       continue;
     }
+    if (!sides->all_skip_reason.empty()) {
+      out.skipped.push_back(SkippedContainer{one.container.text, sides->all_skip_reason, true});
+      continue;
+    }
     const std::string& digest = sides->image_config_digest;
     auto known = digest.empty() ? images.end() : images.find(digest);
     Manifest image;

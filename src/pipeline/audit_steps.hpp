@@ -23,6 +23,7 @@ struct ResolvedSides {
   SourceSpec image;
   ContainerInfo container_info;
   std::string image_config_digest; // empty: unknown (never cached)
+  std::string all_skip_reason;     // see RuntimeContainer
   // Runtime containers: where the runtime keeps the filesystem, and the config
   // digest of the image the container runs (whatever --image says).
   ContainerStorage storage;

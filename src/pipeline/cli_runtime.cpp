@@ -212,6 +212,10 @@ private:
 
 } // namespace
 
+std::optional<std::int64_t> runtime_time_epoch(std::string_view rfc3339) {
+  return parse_rfc3339_epoch(rfc3339);
+}
+
 std::unique_ptr<Runtime> make_docker_runtime(const RuntimeOptions& options) {
   return std::make_unique<CliRuntime>("docker", options);
 }

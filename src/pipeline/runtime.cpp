@@ -14,10 +14,11 @@ namespace {
 constexpr std::size_t max_name_length = 256;
 
 // The registry: a new runtime is one more line here.
-const std::array<RuntimeRegistration, 3> registry{{
+const std::array<RuntimeRegistration, 4> registry{{
     {"docker", &make_docker_runtime},
     {"podman", &make_podman_runtime},
     {"nerdctl", &make_nerdctl_runtime},
+    {"containerd", &make_containerd_runtime},
 }};
 
 bool is_alnum(char c) {

@@ -1,8 +1,8 @@
 #include "cdrift/report/diff_render.hpp"
 
+#include "cdrift/report/format.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
-#include "report/format.hpp"
 #include "report/text_style.hpp"
 
 #include <array>

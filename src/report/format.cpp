@@ -1,4 +1,4 @@
-#include "report/format.hpp"
+#include "cdrift/report/format.hpp"
 
 #include "cdrift/classify/fingerprint.hpp"
 #include "cdrift/manifest/jsonl.hpp"
@@ -149,6 +149,24 @@ void put_change(OrderedJson& j, const Change& c) {
 
 std::string dump_json(const OrderedJson& value) {
   return value.dump(2, ' ', false, OrderedJson::error_handler_t::replace) + "\n";
+}
+
+OrderedJson kubernetes_json(const KubernetesIdentity& k) {
+  OrderedJson j;
+  j["namespace"] = utf8_lossy(k.namespace_);
+  j["pod"] = utf8_lossy(k.pod);
+  j["container"] = utf8_lossy(k.container);
+  j["pod_uid"] = utf8_lossy(k.pod_uid);
+  return j;
+}
+
+std::string describe_kubernetes(const KubernetesIdentity& k) {
+  auto or_unknown = [](const std::string& s) { return s.empty() ? std::string("?") : s; };
+  std::string out = escape_for_terminal(or_unknown(k.namespace_)) + "/" +
+                    escape_for_terminal(or_unknown(k.pod)) + " container " +
+                    escape_for_terminal(or_unknown(k.container));
+  if (!k.pod_uid.empty()) out += " (uid " + escape_for_terminal(k.pod_uid) + ")";
+  return out;
 }
 
 std::string fingerprint_of(const Finding& finding) {

@@ -1,8 +1,8 @@
 #include "cdrift/report/json.hpp"
 
+#include "cdrift/report/format.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
-#include "report/format.hpp"
 
 #include <algorithm>
 #include <array>
@@ -70,6 +70,7 @@ OrderedJson container_json(const AuditReport& report) {
     storage["upper_dir"] = utf8_lossy(c.upper_dir);
     j["storage"] = std::move(storage);
   }
+  if (c.kubernetes) j["kubernetes"] = kubernetes_json(*c.kubernetes);
   return j;
 }
 
@@ -152,6 +153,20 @@ OrderedJson read_only_plan_json(const ReadOnlyPlan& plan) {
 }
 
 } // namespace
+
+// The pieces JSON Lines shares, so a finding reads the same in both formats.
+OrderedJson report_image_json(const AuditReport& report) {
+  return image_json(report);
+}
+OrderedJson report_container_json(const AuditReport& report) {
+  return container_json(report);
+}
+OrderedJson report_summary_json(const AuditReport& report) {
+  return summary_json(report);
+}
+OrderedJson report_finding_json(const Finding& finding) {
+  return finding_json(finding);
+}
 
 std::string render_json(const AuditReport& report, const JsonOptions& options) {
   OrderedJson doc;

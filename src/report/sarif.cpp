@@ -1,9 +1,9 @@
 #include "cdrift/report/sarif.hpp"
 
 #include "cdrift/classify/rules.hpp"
+#include "cdrift/report/format.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
-#include "report/format.hpp"
 
 #include <algorithm>
 #include <cmath>
@@ -291,6 +291,9 @@ std::string render_sarif(const AuditReport& report, const RulePack* rules,
     props["origin"] = to_string(f.origin.kind);
     props["confidence"] = to_string(f.origin.confidence);
     if (!is_valid_utf8(f.change.path)) props["path_b64"] = base64_encode(f.change.path);
+    // Per result, not only per run: code-scanning UIs and log shippers see results alone.
+    if (report.container.kubernetes)
+      props["kubernetes"] = kubernetes_json(*report.container.kubernetes);
     r["properties"] = std::move(props);
     results.push_back(std::move(r));
   }

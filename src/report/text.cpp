@@ -1,8 +1,8 @@
 #include "cdrift/report/text.hpp"
 
+#include "cdrift/report/format.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
-#include "report/format.hpp"
 #include "report/text_style.hpp"
 
 #include <array>
@@ -78,6 +78,7 @@ void header(std::string& out, const AuditReport& r, const Style& style) {
   if (!c.name.empty()) out += " name " + escape_for_terminal(c.name);
   if (!c.id.empty()) out += " id " + escape_for_terminal(c.id.substr(0, 12));
   out += "\n";
+  if (c.kubernetes) out += "pod        " + describe_kubernetes(*c.kubernetes) + "\n";
   if (!c.created.empty()) out += "           created " + escape_for_terminal(c.created) + "\n";
   out += "entries    image " + std::to_string(r.entries_image) + ", container " +
          std::to_string(r.entries_container) + "\n";

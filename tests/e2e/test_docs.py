@@ -335,12 +335,12 @@ cases = [
     ("cdrift cache ", ["prune"]),
     ("cdrift audit --fail-on ", ["critical", "high", "medium", "low", "info", "never"]),
     ("cdrift audit --min-severity ", ["critical", "high", "medium", "low", "info"]),
-    ("cdrift audit --format ", ["text", "json", "sarif"]),
+    ("cdrift audit --format ", ["text", "json", "sarif", "jsonl"]),
     ("cdrift manifest --format ", ["jsonl", "mtree"]),
     ("cdrift diff --format ", ["text", "json"]),
     ("cdrift audit --color ", ["auto", "always", "never"]),
-    ("cdrift audit --runtime ", ["docker", "podman", "nerdctl"]),
-    ("cdrift audit --format=js", ["json"]),  # bash replaces only the part after '='
+    ("cdrift audit --runtime ", ["docker", "podman", "nerdctl", "containerd"]),
+    ("cdrift audit --format=js", ["json", "jsonl"]),  # bash replaces only the part after '='
     ("cdrift audit --image oci-archive.t", ["oci-archive.tar"]),
     ("cdrift audit --image oci-archive:oci-archive.t", ["oci-archive.tar"]),  # ...and after ':'
     ("cdrift audit -o", []),  # audit has no -o

@@ -165,11 +165,15 @@ def scenarios():
     host_tool(tool)
     return [
         {"name": "untouched", "do": []},
+        # A copy with its source's old mtime: the layer's ctime and birth time are the copy's.
         {"name": "copied-binary", "do": [("cp", tool, "{c}:/usr/local/bin/evil-tool")],
-         "expect": ["/usr/local/bin/evil-tool"]},
+         "expect": ["/usr/local/bin/evil-tool"],
+         "origin": ("/usr/local/bin/evil-tool", "copied-in", "copied-in", "made and dated in one go")},
         {"name": "shell-edit", "do": [sh("sed -i '$ a backdoor:x:0:0::/root:/bin/sh' /etc/passwd")],
          "expect": ["/etc/passwd"]},
-        {"name": "setuid", "do": [sh("chmod u+s /usr/bin/id")], "expect": ["/usr/bin/id"]},
+        # Only the layer's ctime dates a chmod.
+        {"name": "setuid", "do": [sh("chmod u+s /usr/bin/id")], "expect": ["/usr/bin/id"],
+         "origin": ("/usr/bin/id", "shell-edit", "shell-edit", "was made in the running container")},
         {"name": "chown", "do": [sh("chown 1000:1000 /etc/os-release")], "expect": ["/etc/os-release"]},
         {"name": "setcap", "do": [sh("setcap cap_net_raw+ep /usr/bin/ls")], "expect": ["/usr/bin/ls"]},
         {"name": "deletion", "do": [sh("rm /etc/debian_version")], "expect": ["/etc/debian_version"]},
@@ -190,7 +194,15 @@ def scenarios():
         {"name": "timestomp",
          "do": [sh("printf '#!/bin/sh\\nid\\n' > /usr/bin/stomped && chmod 755 /usr/bin/stomped"
                    " && touch -d '2020-01-02 03:04:05' /usr/bin/stomped")],
-         "expect": ["/usr/bin/stomped"], "timestomp": "usr/bin/stomped"},
+         "expect": ["/usr/bin/stomped"], "timestomp": "usr/bin/stomped",
+         "origin": ("/usr/bin/stomped", "copied-in", "copied-in", "or a script that sets the mtime")},
+        # An edit dated back a while later: a copy dates a file as it makes it, so the ctime
+        # seconds after the birth time turn the export's copied-in into a shell edit.
+        {"name": "timestomp-after-edit",
+         "do": [sh("sed -i 's/Debian/Dabian/' /etc/os-release && sleep 3"
+                   " && touch -d '2020-01-02 03:04:05' /etc/os-release")],
+         "expect": ["/etc/os-release"], "timestomp": "etc/os-release",
+         "origin": ("/etc/os-release", "shell-edit", "copied-in", "its times were set after it was written")},
         # A link at the host's secret: reported as a link, never followed.
         {"name": "shadow-symlink", "do": [sh("ln -s /etc/shadow /tmp/shadow-link")],
          "expect": ["/tmp/shadow-link"], "symlink": ("/tmp/shadow-link", "/etc/shadow")},
@@ -252,6 +264,17 @@ def run_scenario(rt, sc):
         s.check(label + ": the upper dir's ctime gives the timestomp away (mtime 2020, ctime now)",
                 st.st_mtime < time.time() - 86400 * 365 and st.st_ctime > time.time() - 3600,
                 "mtime %s ctime %s" % (st.st_mtime, st.st_ctime))
+    if "origin" in sc:
+        path, layer_kind, export_kind, needle = sc["origin"]
+        fl = next((f for f in layer.get("findings", []) if f["path"] == path), {}).get("origin") or {}
+        fe = next((f for f in export.get("findings", []) if f["path"] == path), {}).get("origin") or {}
+        lev, eev = fl.get("evidence", []), fe.get("evidence", [])
+        s.check(label + ": --via layer: %s is %s, its evidence names the ctime (%s)" % (path, layer_kind, needle),
+                fl.get("kind") == layer_kind and any("ctime" in e and needle in e for e in lev),
+                "got %s %s" % (fl.get("kind"), lev))
+        s.check(label + ": --via export: %s is %s, and an export has no ctime to name" % (path, export_kind),
+                fe.get("kind") == export_kind and not any("ctime" in e for e in eev),
+                "got %s %s" % (fe.get("kind"), eev))
     r3, auto = rt.audit(c)
     s.check(label + ": --via auto reads the writable layer, without a fallback warning",
             auto is not None and auto.get("container", {}).get("kind") == "writable_layer"

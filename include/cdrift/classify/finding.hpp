@@ -73,6 +73,17 @@ struct SuppressedFinding {
   std::string reason;
 };
 
+// Who a container is in a Kubernetes cluster: the CRI labels kubelet puts on every
+// container it creates (io.kubernetes.pod.namespace, .pod.name, .container.name,
+// .pod.uid). Labels are set by whoever creates the container, so this names the
+// workload for routing findings; it is not proof of anything.
+struct KubernetesIdentity {
+  std::string namespace_; // "namespace" in reports
+  std::string pod;
+  std::string container;
+  std::string pod_uid;
+};
+
 struct ContainerInfo {
   std::string source;
   std::string id;
@@ -88,6 +99,7 @@ struct ContainerInfo {
   // Where the runtime keeps the container's filesystem (GraphDriver), when known.
   std::string storage_driver; // "overlay2", "overlay", "vfs", ...
   std::string upper_dir;      // the overlay's writable layer; empty: not an overlay
+  std::optional<KubernetesIdentity> kubernetes; // when the runtime carries CRI labels
 };
 
 struct AuditReport {

@@ -25,7 +25,8 @@ struct SourceSpec {
 };
 
 // "oci:DIR", "oci-archive:FILE", "docker-archive:FILE", "rootfs:FILE", "dir:DIR",
-// "manifest:FILE", "docker:NAME", "podman:NAME", "nerdctl:NAME"; anything else is
+// "manifest:FILE", "docker:NAME", "podman:NAME", "nerdctl:NAME",
+// "containerd:[NAMESPACE/]ID"; anything else is
 // a path (or "-") whose form is detected from its content.
 SourceSpec parse_source_spec(std::string_view text);
 
@@ -37,6 +38,11 @@ struct RuntimeStream {
   std::unique_ptr<ByteSource> stream; // a tar (export) or an image archive (save)
   std::string description;            // "docker export web"
   std::optional<SourceKind> form;     // none: detected from the content
+  // For runtimes whose data already sits on disk (containerd), instead of a stream:
+  // an image store read in place, every document and blob verified as in an OCI
+  // layout; or a root filesystem directory, walked like a dir: source.
+  std::unique_ptr<BlobStore> store;
+  std::string directory;
 };
 using RuntimeResolver = std::function<Result<RuntimeStream>(const SourceSpec&, Side)>;
 

@@ -77,10 +77,12 @@ struct AuditAllRequest {
 };
 
 // A listed container that could not be audited because its runtime failed for
-// it (typically: it was removed between the listing and its inspect or export).
+// it (typically: it was removed between the listing and its inspect or export),
+// or that its runtime says is no workload (a pod sandbox: all_skip_reason).
 struct SkippedContainer {
   std::string container; // "docker:<id>"
-  std::string reason;    // the runtime's error, one line
+  std::string reason;    // the runtime's error or note, one line
+  bool note = false;     // not a failure: the runtime says it is no workload
 };
 
 struct AuditAllOutcome {

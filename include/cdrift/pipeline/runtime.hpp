@@ -18,8 +18,10 @@
 namespace cdrift {
 
 struct RuntimeOptions {
-  std::string runtime_path;  // --runtime-path: the CLI binary to run; empty: by name in PATH
-  int timeout_seconds = 600; // --runtime-timeout: a runtime silent this long is killed
+  std::string runtime_path;       // --runtime-path: the CLI binary to run; empty: by name in PATH
+  int timeout_seconds = 600;      // --runtime-timeout: a runtime silent this long is killed
+  std::string containerd_address; // --containerd-address; empty: the default
+  std::vector<std::string> containerd_namespaces; // --namespace; empty: every namespace
 };
 
 // Where the runtime keeps the container's filesystem, as its inspect says
@@ -36,6 +38,10 @@ struct RuntimeContainer {
   SourceSpec image;          // the container's image by id ("docker:sha256:...")
   std::string config_digest; // "sha256:..." of the image config, for the manifest cache
   ContainerStorage storage;
+  // Non-empty for a container that is not a workload (a Kubernetes pod sandbox, the
+  // pause container): `audit --all` notes it with this reason and moves on; an
+  // audit that names it explicitly still audits it.
+  std::string all_skip_reason;
 };
 
 // One container runtime. Every name handed to it has passed validate_runtime_name

@@ -2,6 +2,7 @@
 #pragma once
 
 #include "cdrift/classify/finding.hpp"
+#include "cdrift/report/format.hpp"
 #include "cdrift/report/text.hpp"
 
 #include <optional>
@@ -17,5 +18,12 @@ struct JsonOptions {
 
 // Pretty-printed (2 spaces), trailing newline, deterministic.
 std::string render_json(const AuditReport& report, const JsonOptions& options);
+
+// The report's "image", "container" and "summary" objects and one "findings[]"
+// element, for renderers that must say the same thing in another shape (JSON Lines).
+OrderedJson report_image_json(const AuditReport& report);
+OrderedJson report_container_json(const AuditReport& report);
+OrderedJson report_summary_json(const AuditReport& report);
+OrderedJson report_finding_json(const Finding& finding);
 
 } // namespace cdrift

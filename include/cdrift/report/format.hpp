@@ -39,6 +39,14 @@ void put_change(OrderedJson& object, const Change& change);
 // replaced rather than thrown on should a caller slip.
 std::string dump_json(const OrderedJson& value);
 
+// {namespace, pod, container, pod_uid} as container.kubernetes (JSON, JSON Lines)
+// and SARIF result properties spell it; all four keys always, "" for a missing label,
+// so log pipelines index one shape.
+OrderedJson kubernetes_json(const KubernetesIdentity& k);
+
+// "shop/web-0 container app (uid 1111-2222)", escaped for a terminal.
+std::string describe_kubernetes(const KubernetesIdentity& k);
+
 // The fingerprint stored on the finding, else computed.
 std::string fingerprint_of(const Finding& finding);
 
