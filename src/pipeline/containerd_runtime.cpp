@@ -5,7 +5,7 @@
 #include "cdrift/pipeline/containerd.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/util/escape.hpp"
-#include "cli_runtime.hpp"
+#include "pipeline/cli_runtime.hpp"
 
 #include <cerrno>
 #include <cstring>
