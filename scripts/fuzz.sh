@@ -1,5 +1,5 @@
 #!/usr/bin/env bash
-# Builds the libFuzzer harnesses (src/fuzz/*_fuzz.cpp) with clang, ASan and UBSan,
+# Builds the libFuzzer harnesses (fuzz/*_fuzz.cpp) with clang, ASan and UBSan,
 # seeds their corpora from the generated fixtures and runs each in turn.
 #   scripts/fuzz.sh [SECONDS]       SECONDS in total, split evenly (default 60: a CI smoke)
 #   FUZZERS="layer_fuzz rules_fuzz" scripts/fuzz.sh 600   only these
@@ -28,7 +28,7 @@ CC=clang CXX=clang++ cmake -S "$root" -B "$build" -G Ninja -DCMAKE_BUILD_TYPE=Re
 nice -n "$nice_level" cmake --build "$build" -j2 >/dev/null
 
 all=()
-for f in src/fuzz/*_fuzz.cpp; do all+=("$(basename "$f" .cpp)"); done
+for f in fuzz/*_fuzz.cpp; do all+=("$(basename "$f" .cpp)"); done
 read -r -a fuzzers <<<"${FUZZERS:-${all[*]}}"
 per=$((total / ${#fuzzers[@]}))
 [ "$per" -ge 1 ] || per=1

@@ -1,8 +1,8 @@
 // One test per row of docs/origin.md's weights table that origin_test.cpp does not
 // already cover, plus the shared account parser and the package events.
-#include "cdrift/classify/accounts.hpp"
 #include "cdrift/classify/package_events.hpp"
 #include "cdrift/classify/rules.hpp"
+#include "classify/accounts.hpp"
 #include "origin_scenario.hpp"
 
 #include <doctest/doctest.h>

@@ -1,5 +1,5 @@
 // --fail-on: the one function both `audit` and `audit --all` gate with.
-#include "cdrift/cli/gate.hpp"
+#include "cli/gate.hpp"
 
 #include <doctest/doctest.h>
 #include <vector>

@@ -5,6 +5,7 @@
 #include "cdrift/source/content_store.hpp"
 #include "cdrift/util/exit_status.hpp"
 #include "cdrift/util/sha256.hpp"
+#include "layer/image_manifest.hpp"
 #include "test_tar.hpp"
 
 #include <doctest/doctest.h>

@@ -1,4 +1,4 @@
-// Regression tests for what the fuzzers (src/fuzz/) and the hostile corpus
+// Regression tests for what the fuzzers (fuzz/) and the hostile corpus
 // (fixtures/hostile/) found: each input is embedded as bytes and must give a clean
 // result or a clean error - no crash, no hang, no unbounded allocation, no raw
 // control characters in messages. Inputs that could hang run in a forked child

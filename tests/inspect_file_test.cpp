@@ -1,5 +1,5 @@
 #include "cdrift/classify/timestamps.hpp"
-#include "cdrift/pipeline/inspect_file.hpp"
+#include "pipeline/inspect_file.hpp"
 
 #include <doctest/doctest.h>
 #include <fstream>

@@ -2,7 +2,7 @@
 // with the changes declared next to the edits that cause them.
 #pragma once
 
-#include "cdrift/classify/origin.hpp"
+#include "classify/origin.hpp"
 
 #include <algorithm>
 #include <doctest/doctest.h>

@@ -1,6 +1,6 @@
-#include "cdrift/classify/context.hpp"
 #include "cdrift/classify/packages.hpp"
 #include "cdrift/manifest/capture.hpp"
+#include "classify/context.hpp"
 
 #include <doctest/doctest.h>
 

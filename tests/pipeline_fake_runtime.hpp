@@ -94,7 +94,7 @@ public:
     out.info.created_epoch = 1714557600;
     out.info.created_evidence = m_name + " inspect: Created 2024-05-01T10:00:00Z";
     out.config_digest = c->image_digest;
-    out.image.form = SourceForm::runtime;
+    out.image.form = SourceKind::runtime;
     out.image.runtime = m_name;
     out.image.location = c->image_digest;
     out.image.text = m_name + ":" + c->image_digest;
@@ -111,7 +111,7 @@ public:
                   m_name + " export " + container + ": Error: No such container: " + container);
     RuntimeStream rs;
     rs.description = m_name + " export " + container;
-    rs.form = SourceForm::rootfs_tar;
+    rs.form = SourceKind::rootfs_tar;
     rs.stream = std::make_unique<MemorySource>(c->export_tar, rs.description);
     return rs;
   }
@@ -124,7 +124,7 @@ public:
       return fail(ErrorKind::runtime, m_name + " save " + image + ": no such image");
     RuntimeStream rs;
     rs.description = m_name + " save " + image;
-    rs.form = SourceForm::docker_archive;
+    rs.form = SourceKind::docker_archive;
     rs.stream = std::make_unique<MemorySource>(it->second, rs.description);
     return rs;
   }

@@ -7,8 +7,8 @@
 #include "cdrift/layer/tree_builder.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/decompress.hpp"
-#include "cdrift/source/tar_header.hpp"
 #include "cdrift/source/tar_reader.hpp"
+#include "source/tar_header.hpp"
 #include "test_tar.hpp"
 
 #include <doctest/doctest.h>

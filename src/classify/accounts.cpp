@@ -1,4 +1,4 @@
-#include "cdrift/classify/accounts.hpp"
+#include "classify/accounts.hpp"
 
 #include <charconv>
 

@@ -1,11 +1,11 @@
 #include "cdrift/classify/audit.hpp"
 
-#include "cdrift/classify/context.hpp"
 #include "cdrift/classify/fingerprint.hpp"
-#include "cdrift/classify/origin.hpp"
 #include "cdrift/classify/packages.hpp"
 #include "cdrift/classify/readonly_plan.hpp"
 #include "cdrift/util/glob.hpp"
+#include "classify/context.hpp"
+#include "classify/origin.hpp"
 
 #include <algorithm>
 

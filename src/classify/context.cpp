@@ -1,4 +1,4 @@
-#include "cdrift/classify/context.hpp"
+#include "classify/context.hpp"
 
 namespace cdrift {
 

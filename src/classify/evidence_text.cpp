@@ -1,4 +1,4 @@
-#include "evidence_text.hpp"
+#include "classify/evidence_text.hpp"
 
 #include <limits>
 

@@ -2,14 +2,14 @@
 // was created (or a lower bound for "after the build"), the accounts it can name, the
 // user the application runs as, its data directories, shell history, and an index of
 // all changes. The weighing itself is in origin_weigh.cpp.
-#include "cdrift/classify/origin.hpp"
+#include "classify/origin.hpp"
 
-#include "cdrift/classify/accounts.hpp"
-#include "cdrift/classify/path_classes.hpp"
 #include "cdrift/classify/timestamps.hpp"
 #include "cdrift/util/path.hpp"
-#include "evidence_text.hpp"
-#include "origin_state.hpp"
+#include "classify/accounts.hpp"
+#include "classify/evidence_text.hpp"
+#include "classify/origin_state.hpp"
+#include "classify/path_classes.hpp"
 
 #include <algorithm>
 #include <array>

@@ -2,9 +2,9 @@
 // constructor (origin.cpp) and read by the weighing (origin_weigh.cpp). Internal.
 #pragma once
 
-#include "cdrift/classify/origin.hpp"
 #include "cdrift/classify/package_events.hpp"
-#include "cdrift/classify/shell_history.hpp"
+#include "classify/origin.hpp"
+#include "classify/shell_history.hpp"
 
 #include <cstdint>
 #include <optional>

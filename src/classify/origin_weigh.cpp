@@ -1,11 +1,11 @@
 // The weighing: every signal a change carries adds to (or takes from) the origins it
 // speaks for; the heaviest origin wins when it is heavy enough, and its lead over the
 // runner-up sets the confidence. docs/origin.md has the table of weights.
-#include "cdrift/classify/origin.hpp"
-#include "cdrift/classify/path_classes.hpp"
 #include "cdrift/util/path.hpp"
-#include "evidence_text.hpp"
-#include "origin_state.hpp"
+#include "classify/evidence_text.hpp"
+#include "classify/origin.hpp"
+#include "classify/origin_state.hpp"
+#include "classify/path_classes.hpp"
 
 #include <algorithm>
 #include <array>

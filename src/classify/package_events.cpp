@@ -1,6 +1,6 @@
 #include "cdrift/classify/package_events.hpp"
 
-#include "cdrift/classify/path_classes.hpp"
+#include "classify/path_classes.hpp"
 
 #include <algorithm>
 

@@ -1,4 +1,4 @@
-#include "cdrift/classify/path_classes.hpp"
+#include "classify/path_classes.hpp"
 
 #include "cdrift/util/path.hpp"
 

@@ -3,7 +3,7 @@
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/json.hpp"
 #include "cdrift/util/sha256.hpp"
-#include "rule_internal.hpp"
+#include "classify/rule_internal.hpp"
 
 #include <algorithm>
 #include <cstdlib>

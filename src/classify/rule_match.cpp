@@ -1,5 +1,5 @@
 // Matching changes against rules and choosing the primary rule of a finding.
-#include "rule_internal.hpp"
+#include "classify/rule_internal.hpp"
 
 #include <algorithm>
 #include <cmath>

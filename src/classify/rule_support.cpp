@@ -1,6 +1,6 @@
 // Helpers behind rule conditions: account files, entrypoint resolution, glob checks.
-#include "cdrift/classify/accounts.hpp"
-#include "rule_internal.hpp"
+#include "classify/accounts.hpp"
+#include "classify/rule_internal.hpp"
 
 #include <algorithm>
 

@@ -1,6 +1,6 @@
 // `cdrift rules test|lint|list`: keeping rule packs honest.
 #include "cdrift/util/escape.hpp"
-#include "rule_internal.hpp"
+#include "classify/rule_internal.hpp"
 
 #include <algorithm>
 #include <set>

@@ -1,4 +1,4 @@
-#include "cdrift/classify/shell_history.hpp"
+#include "classify/shell_history.hpp"
 
 #include "cdrift/util/path.hpp"
 

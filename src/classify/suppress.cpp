@@ -4,6 +4,7 @@
 #include "cdrift/util/atomic_file.hpp"
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/glob.hpp"
+#include "cdrift/util/hex.hpp"
 #include "cdrift/util/json.hpp"
 
 #include <algorithm>
@@ -15,12 +16,6 @@ namespace cdrift {
 namespace {
 
 constexpr std::size_t baseline_size_limit = 256u << 20;
-
-bool is_hex(std::string_view s) {
-  return std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f') || (c >= 'A' && c <= 'F');
-  });
-}
 
 std::string lower(std::string s) {
   for (char& c : s)
@@ -91,7 +86,7 @@ Result<Baseline> load_baseline(const std::string& path) {
     const auto* fp =
         item.is_object() && item.contains("fingerprint") ? &item.at("fingerprint") : nullptr;
     if (!fp || !fp->is_string() || fp->get_ref<const std::string&>().size() < 16 ||
-        !is_hex(fp->get_ref<const std::string&>()))
+        !is_hex(fp->get_ref<const std::string&>(), HexCase::any))
       return bad("findings[" + std::to_string(index) + "] has no hex \"fingerprint\"");
     baseline.fingerprints.insert(lower(fp->get<std::string>()));
     ++index;

@@ -1,4 +1,4 @@
-#include "all_render.hpp"
+#include "cli/all_render.hpp"
 
 #include "cdrift/util/escape.hpp"
 

@@ -1,8 +1,8 @@
-#include "cdrift/cli/app.hpp"
+#include "cli/app.hpp"
 
 #include "cdrift/util/build_info.hpp"
-#include "commands.hpp"
-#include "output.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
 
 #include <archive.h>
 #include <cstdio>

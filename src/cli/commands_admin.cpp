@@ -1,8 +1,8 @@
 #include "cdrift/layer/cache.hpp"
 #include "cdrift/pipeline/commands.hpp"
 #include "cdrift/util/escape.hpp"
-#include "commands.hpp"
-#include "output.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
 
 #include <cstdio>
 

@@ -1,15 +1,15 @@
-#include "all_render.hpp"
 #include "cdrift/classify/suppress.hpp"
-#include "cdrift/cli/gate.hpp"
 #include "cdrift/layer/cache.hpp"
 #include "cdrift/pipeline/audit.hpp"
 #include "cdrift/pipeline/containerd.hpp"
 #include "cdrift/report/jsonl.hpp"
 #include "cdrift/report/sarif.hpp"
 #include "cdrift/util/escape.hpp"
-#include "commands.hpp"
-#include "output.hpp"
-#include "progress.hpp"
+#include "cli/all_render.hpp"
+#include "cli/commands.hpp"
+#include "cli/gate.hpp"
+#include "cli/output.hpp"
+#include "cli/progress.hpp"
 
 #include <cstdio>
 #include <cstdlib>

@@ -2,9 +2,9 @@
 #include "cdrift/manifest/mtree.hpp"
 #include "cdrift/pipeline/commands.hpp"
 #include "cdrift/report/diff_render.hpp"
-#include "commands.hpp"
-#include "output.hpp"
-#include "progress.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
+#include "cli/progress.hpp"
 
 namespace cdrift {
 

@@ -1,4 +1,4 @@
-#include "cdrift/cli/gate.hpp"
+#include "cli/gate.hpp"
 
 namespace cdrift {
 

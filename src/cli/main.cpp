@@ -1,5 +1,5 @@
-#include "cdrift/cli/app.hpp"
 #include "cdrift/util/exit_status.hpp"
+#include "cli/app.hpp"
 
 #include <clocale>
 #include <cstdio>

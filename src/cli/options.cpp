@@ -1,6 +1,6 @@
 #include "cdrift/pipeline/runtime.hpp"
-#include "commands.hpp"
-#include "output.hpp"
+#include "cli/commands.hpp"
+#include "cli/output.hpp"
 
 namespace cdrift {
 

@@ -1,4 +1,4 @@
-#include "output.hpp"
+#include "cli/output.hpp"
 
 #include "cdrift/util/atomic_file.hpp"
 #include "cdrift/util/escape.hpp"

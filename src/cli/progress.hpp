@@ -2,7 +2,7 @@
 // never see it. A mostly sleeping thread reads the readers' atomic counters.
 #pragma once
 
-#include "cdrift/layer/content.hpp"
+#include "cdrift/layer/progress.hpp"
 
 #include <condition_variable>
 #include <mutex>

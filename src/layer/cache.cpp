@@ -4,6 +4,7 @@
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/util/atomic_file.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/hex.hpp"
 #include "cdrift/util/json.hpp"
 #include "cdrift/util/sha256.hpp"
 
@@ -43,12 +44,7 @@ std::string default_dir() {
 
 // "sha256:<64 lowercase hex>" only: the key becomes a file name.
 bool valid_key(const std::string& key) {
-  if (key.size() != 7 + 64 || key.compare(0, 7, "sha256:") != 0) return false;
-  for (std::size_t i = 7; i < key.size(); ++i) {
-    char c = key[i];
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  }
-  return true;
+  return key.starts_with("sha256:") && is_sha256_hex(std::string_view(key).substr(7));
 }
 
 // mkdir -p, new directories private to the user.

@@ -1,4 +1,4 @@
-#include "cdrift/layer/scan.hpp"
+#include "layer/scan.hpp"
 
 namespace cdrift {
 

@@ -196,28 +196,16 @@ json image_info_to_json(const ImageInfo& info) {
 ImageInfo image_info_from_json(const json& j) {
   ImageInfo info;
   if (!j.is_object()) return info;
-  auto get = [&](const char* k) {
-    auto it = j.find(k);
-    return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-  };
-  auto get_list = [&](const char* k) {
-    std::vector<std::string> out;
-    auto it = j.find(k);
-    if (it != j.end() && it->is_array())
-      for (const auto& v : *it)
-        if (v.is_string()) out.push_back(v.get<std::string>());
-    return out;
-  };
-  info.reference = get("reference");
-  info.manifest_digest = get("manifest_digest");
-  info.config_digest = get("config_digest");
-  info.platform = get("platform");
-  info.created = get("created");
-  info.user = get("user");
-  info.working_dir = get("working_dir");
-  info.entrypoint = get_list("entrypoint");
-  info.cmd = get_list("cmd");
-  info.volumes = get_list("volumes");
+  info.reference = json_string(j, "reference");
+  info.manifest_digest = json_string(j, "manifest_digest");
+  info.config_digest = json_string(j, "config_digest");
+  info.platform = json_string(j, "platform");
+  info.created = json_string(j, "created");
+  info.user = json_string(j, "user");
+  info.working_dir = json_string(j, "working_dir");
+  info.entrypoint = json_string_list(j, "entrypoint");
+  info.cmd = json_string_list(j, "cmd");
+  info.volumes = json_string_list(j, "volumes");
   if (auto it = j.find("layers"); it != j.end() && it->is_array())
     for (const auto& l : *it) {
       if (!l.is_object()) continue;

@@ -1,10 +1,10 @@
 #include "cdrift/pipeline/audit.hpp"
 
-#include "audit_steps.hpp"
 #include "cdrift/layer/cache.hpp"
-#include "cdrift/pipeline/inspect_file.hpp"
 #include "cdrift/util/escape.hpp"
-#include "live_layer.hpp"
+#include "pipeline/audit_steps.hpp"
+#include "pipeline/inspect_file.hpp"
+#include "pipeline/live_layer.hpp"
 
 #include <optional>
 #include <thread>
@@ -92,7 +92,7 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
   ResolvedSides sides;
   sides.image = request.image;
   const bool image_given = !request.image.location.empty() || !request.image.text.empty();
-  const bool runtime_container = request.container.form == SourceForm::runtime;
+  const bool runtime_container = request.container.form == SourceKind::runtime;
   if (!image_given && !runtime_container)
     return fail(ErrorKind::usage, "--image is required unless --container names a " +
                                       runtime_prefixes() + " container");
@@ -100,7 +100,7 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
     return fail(ErrorKind::usage, "--via layer reads a running container's writable layer: "
                                   "--container must name a " +
                                       runtime_prefixes() + " container");
-  if ((runtime_container || request.image.form == SourceForm::runtime) && !request.runtimes)
+  if ((runtime_container || request.image.form == SourceKind::runtime) && !request.runtimes)
     return fail(ErrorKind::usage, escape_for_terminal(runtime_container ? request.container.text
                                                                         : request.image.text) +
                                       ": container runtimes are not available here");
@@ -130,7 +130,7 @@ Result<ResolvedSides> resolve_sides(const AuditRequest& request) {
       sides.image = std::move(inspected->image);
       sides.image_config_digest = std::move(inspected->config_digest);
     }
-  } else if (request.image.form == SourceForm::runtime && request.cache) {
+  } else if (request.image.form == SourceKind::runtime && request.cache) {
     // Only worth a runtime call when the cache could use the answer.
     auto digest = request.runtimes->image_config_digest(request.image);
     if (!digest) return fail(std::move(digest).error());
@@ -157,7 +157,7 @@ Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides
                                 const AuditPolicy& policy, const Manifest* image_in_memory,
                                 Manifest* image_out) {
   const LoadOptions options = load_options(request);
-  const bool cacheable = request.cache && sides.image.form == SourceForm::runtime &&
+  const bool cacheable = request.cache && sides.image.form == SourceKind::runtime &&
                          !sides.image_config_digest.empty();
   std::optional<Manifest> owned_image; // what this call read (cache or fresh)
   if (!image_in_memory && cacheable) owned_image = request.cache->load(sides.image_config_digest);
@@ -174,7 +174,7 @@ Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides
 
   std::optional<Manifest> container;
   std::string fallback; // why the writable layer was not read
-  if (request.container.form == SourceForm::runtime && request.via != ContainerVia::export_tar) {
+  if (request.container.form == SourceKind::runtime && request.via != ContainerVia::export_tar) {
     std::optional<std::string> why =
         writable_layer_obstacle(request.container.runtime, sides.storage);
     if (!why && !current_image()) {
@@ -226,7 +226,7 @@ Result<AuditReport> audit_sides(const AuditRequest& request, const ResolvedSides
     }
     if (!fallback.empty()) container->warnings.insert(container->warnings.begin(), fallback);
   }
-  if (owned_image && sides.image.form == SourceForm::runtime)
+  if (owned_image && sides.image.form == SourceKind::runtime)
     owned_image->source = sides.image.text;
   const Manifest& image = *current_image();
   DiffResult diff = diff_manifests(image, *container);

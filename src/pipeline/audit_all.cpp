@@ -1,4 +1,4 @@
-#include "audit_steps.hpp"
+#include "pipeline/audit_steps.hpp"
 
 #include <map>
 
@@ -30,7 +30,7 @@ Result<AuditAllOutcome> run_audit_all(const AuditAllRequest& request) {
     one.container = parse_source_spec(request.runtime + ":" + id);
     // parse_source_spec knows the built-in prefixes only; the listing's runtime
     // decides, whatever its name.
-    one.container.form = SourceForm::runtime;
+    one.container.form = SourceKind::runtime;
     one.container.runtime = request.runtime;
     one.container.location = id;
     auto skip = [&](const Error& e) {

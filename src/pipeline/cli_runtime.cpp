@@ -1,7 +1,8 @@
-#include "cli_runtime.hpp"
+#include "pipeline/cli_runtime.hpp"
 
 #include "cdrift/source/process.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/hex.hpp"
 #include "cdrift/util/json.hpp"
 
 #include <algorithm>
@@ -12,12 +13,6 @@ namespace cdrift {
 namespace {
 
 using nlohmann::json;
-
-bool is_hex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-}
 
 ProcessOptions process_options(std::string description, const RuntimeOptions& options) {
   ProcessOptions p;
@@ -54,8 +49,8 @@ std::string get_string(const json& j, std::initializer_list<const char*> path) {
 
 // Docker reports a config digest "sha256:<hex>", podman the bare hex.
 std::optional<std::string> normalize_digest(std::string id) {
-  if (is_hex(id) && id.size() == 64) id = "sha256:" + id;
-  if (id.size() == 71 && id.starts_with("sha256:") && is_hex(std::string_view(id).substr(7)))
+  if (is_sha256_hex(id)) id = "sha256:" + id;
+  if (id.size() == 71 && id.starts_with("sha256:") && is_sha256_hex(std::string_view(id).substr(7)))
     return id;
   return std::nullopt;
 }
@@ -172,7 +167,7 @@ public:
     rs.description = m_name + " export " + container;
     // Always a plain tree: the container's own files must not be able to make
     // the export look like an image archive (a /manifest.json at its root).
-    rs.form = SourceForm::rootfs_tar;
+    rs.form = SourceKind::rootfs_tar;
     return spawn({program(), "export", "--", container}, std::move(rs));
   }
 
@@ -182,11 +177,11 @@ public:
     if (m_name == "podman") {
       // docker-archive keeps layers uncompressed (no gzip work) and the config blob
       // as stored, so its digest is the image id the cache is keyed by.
-      rs.form = SourceForm::docker_archive;
+      rs.form = SourceKind::docker_archive;
       return spawn({program(), "save", "--format", "docker-archive", "--", image}, std::move(rs));
     }
     // docker 20.10 writes the legacy layout, 25+ and nerdctl add an OCI layout.
-    rs.form = m_name == "docker" ? SourceForm::docker_archive : SourceForm::auto_detect;
+    if (m_name == "docker") rs.form = SourceKind::docker_archive;
     return spawn({program(), "save", "--", image}, std::move(rs));
   }
 
@@ -250,8 +245,7 @@ Result<RuntimeContainer> parse_container_inspect(const json& j, const std::strin
   if (auto cfg = j.find("Config"); cfg != j.end() && cfg->is_object()) {
     if (auto ep = cfg->find("Entrypoint"); ep != cfg->end()) {
       if (ep->is_array()) {
-        for (const auto& a : *ep)
-          if (a.is_string()) info.entrypoint.push_back(a.get<std::string>());
+        info.entrypoint = json_string_list(*cfg, "Entrypoint");
       } else if (ep->is_string()) {
         // podman 4 joins the entrypoint with spaces; split it back (exact unless an
         // element itself held a space).
@@ -285,7 +279,7 @@ Result<RuntimeContainer> parse_container_inspect(const json& j, const std::strin
     }
   }
   // By id, not by the tag the container was started from: a tag may have moved.
-  out.image.form = SourceForm::runtime;
+  out.image.form = SourceKind::runtime;
   out.image.runtime = runtime;
   out.image.location = *digest;
   out.image.text = runtime + ":" + *digest;

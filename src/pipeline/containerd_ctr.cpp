@@ -110,9 +110,7 @@ Result<ContainerdContainer> parse_container_info(const std::string& text, const 
       if (auto user = proc->find("user"); user != proc->end() && user->is_object())
         c.user =
             std::to_string(json_u64(*user, "uid")) + ":" + std::to_string(json_u64(*user, "gid"));
-      if (auto args = proc->find("args"); args != proc->end() && args->is_array())
-        for (const auto& a : *args)
-          if (a.is_string()) c.args.push_back(a.get<std::string>());
+      c.args = json_string_list(*proc, "args");
     }
   const std::string* kind = label(c.labels, "io.cri-containerd.kind");
   c.sandbox = kind && *kind == "sandbox";

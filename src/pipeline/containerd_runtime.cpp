@@ -7,7 +7,7 @@
 #include "cdrift/pipeline/containerd.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/util/escape.hpp"
-#include "cli_runtime.hpp"
+#include "pipeline/cli_runtime.hpp"
 
 #include <cerrno>
 #include <cstring>
@@ -30,11 +30,11 @@ struct KnownImage {
 };
 
 Result<std::string> read_mountinfo() {
-  int fd = ::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC);
-  if (fd < 0)
+  Fd fd(::open("/proc/self/mountinfo", O_RDONLY | O_CLOEXEC));
+  if (!fd)
     return fail(ErrorKind::runtime,
                 std::string("/proc/self/mountinfo: cannot open: ") + std::strerror(errno));
-  FdSource src(fd, "/proc/self/mountinfo", FdSource::Ownership::own);
+  FdSource src(std::move(fd), "/proc/self/mountinfo");
   return read_all(src, mountinfo_limit);
 }
 
@@ -124,7 +124,7 @@ private:
       out.info.created_evidence = "ctr containers info: CreatedAt " + c.created;
     }
     const std::string image_location = ref.ns + "/" + target->digest;
-    out.image.form = SourceForm::runtime;
+    out.image.form = SourceKind::runtime;
     out.image.runtime = m_name;
     out.image.location = image_location;
     out.image.text = "containerd:" + ref.ns + "/" + c.image;

@@ -1,7 +1,9 @@
-#include "cdrift/pipeline/inspect_file.hpp"
+#include "pipeline/inspect_file.hpp"
 
 #include "cdrift/classify/timestamps.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/fd.hpp"
+#include "cdrift/util/hex.hpp"
 #include "cdrift/util/json.hpp"
 
 #include <cerrno>
@@ -15,21 +17,13 @@ namespace {
 
 using nlohmann::json;
 
-struct Fd {
-  int fd = -1;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-};
-
 Result<std::string> read_small_file(const std::string& path, const std::string& what) {
-  Fd f;
-  f.fd = ::open(path.c_str(), O_RDONLY | O_CLOEXEC);
-  if (f.fd < 0) return fail(ErrorKind::usage, what + ": cannot open: " + std::strerror(errno));
+  Fd f(::open(path.c_str(), O_RDONLY | O_CLOEXEC));
+  if (!f) return fail(ErrorKind::usage, what + ": cannot open: " + std::strerror(errno));
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(f.fd, buf, sizeof buf);
+    ssize_t n = ::read(f.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::usage, what + ": cannot read: " + std::strerror(errno));
@@ -60,16 +54,10 @@ std::string text(const json& j, std::initializer_list<const char*> path) {
   return v && v->is_string() ? v->get<std::string>() : std::string();
 }
 
-bool is_hex(std::string_view s) {
-  for (char c : s)
-    if (!((c >= '0' && c <= '9') || (c >= 'a' && c <= 'f'))) return false;
-  return !s.empty();
-}
-
 // Docker writes "sha256:<hex>", podman the bare hex.
 std::string normalize_digest(const std::string& id) {
-  if (id.size() == 64 && is_hex(id)) return "sha256:" + id;
-  if (id.size() == 71 && id.starts_with("sha256:") && is_hex(std::string_view(id).substr(7)))
+  if (is_sha256_hex(id)) return "sha256:" + id;
+  if (id.size() == 71 && id.starts_with("sha256:") && is_sha256_hex(std::string_view(id).substr(7)))
     return id;
   return {};
 }

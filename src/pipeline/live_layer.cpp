@@ -1,4 +1,4 @@
-#include "live_layer.hpp"
+#include "pipeline/live_layer.hpp"
 
 #include "cdrift/layer/overlay.hpp"
 #include "cdrift/source/upper_dir.hpp"

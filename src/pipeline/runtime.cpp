@@ -1,7 +1,8 @@
 #include "cdrift/pipeline/runtime.hpp"
 
 #include "cdrift/util/escape.hpp"
-#include "cli_runtime.hpp"
+#include "cdrift/util/hex.hpp"
+#include "pipeline/cli_runtime.hpp"
 
 #include <algorithm>
 #include <array>
@@ -19,12 +20,6 @@ const std::array<RuntimeRegistration, 4> registry{{
     {"nerdctl", &make_nerdctl_runtime},
     {"containerd", &make_containerd_runtime},
 }};
-
-bool is_lower_hex(std::string_view s) {
-  return !s.empty() && std::all_of(s.begin(), s.end(), [](char c) {
-    return (c >= '0' && c <= '9') || (c >= 'a' && c <= 'f');
-  });
-}
 
 bool is_alnum(char c) {
   return (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9');
@@ -60,7 +55,8 @@ Status validate_runtime_name(std::string_view name, const std::string& what, Err
   if (name.size() > max_name_length)
     return fail(kind,
                 what + ": name longer than " + std::to_string(max_name_length) + " characters");
-  if (name.starts_with("sha256:") && is_lower_hex(name.substr(7)) && name.size() <= 7 + 64)
+  if (name.starts_with("sha256:") && is_hex(name.substr(7), HexCase::lower) &&
+      name.size() <= 7 + 64)
     return {};
   bool ok = is_alnum(name[0]);
   for (char c : name)

@@ -1,9 +1,9 @@
 #include "cdrift/report/text.hpp"
 
 #include "cdrift/report/format.hpp"
-#include "cdrift/report/text_style.hpp"
 #include "cdrift/util/build_info.hpp"
 #include "cdrift/util/escape.hpp"
+#include "report/text_style.hpp"
 
 #include <array>
 

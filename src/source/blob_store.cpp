@@ -37,30 +37,29 @@ namespace {
 
 class DirStore : public BlobStore {
 public:
-  DirStore(int dirfd, std::string name) : m_dirfd(dirfd), m_name(std::move(name)) {}
-  ~DirStore() override { ::close(m_dirfd); }
+  DirStore(Fd dirfd, std::string name) : m_dirfd(std::move(dirfd)), m_name(std::move(name)) {}
 
   bool exists(const std::string& rel) const override {
     struct stat st;
-    return ::fstatat(m_dirfd, rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
+    return ::fstatat(m_dirfd.get(), rel.c_str(), &st, AT_SYMLINK_NOFOLLOW) == 0;
   }
 
   Result<std::unique_ptr<ByteSource>> open(const std::string& rel) override {
     // Every component is opened without following symlinks: a layout is plain
     // files, and a link in it could point anywhere on the host.
-    int fd = m_dirfd;
+    int fd = m_dirfd.get();
     std::size_t pos = 0;
-    int owned = -1;
+    Fd owned; // the directory `fd` is, below the store's own
     while (true) {
       std::size_t slash = rel.find('/', pos);
       std::string part =
           rel.substr(pos, slash == std::string::npos ? std::string::npos : slash - pos);
       bool last = slash == std::string::npos;
       int flags = O_RDONLY | O_CLOEXEC | O_NOFOLLOW | (last ? 0 : O_DIRECTORY);
-      int next = ::openat(fd, part.c_str(), flags);
+      Fd next(::openat(fd, part.c_str(), flags));
       int err = errno;
-      if (owned >= 0) ::close(owned);
-      if (next < 0) {
+      owned.reset();
+      if (!next) {
         if (err == ENOENT)
           return fail(ErrorKind::input, m_name + ": missing " + escape_for_terminal(rel));
         if (err == ELOOP)
@@ -71,15 +70,14 @@ public:
       }
       if (last) {
         struct stat st;
-        if (::fstat(next, &st) != 0 || !S_ISREG(st.st_mode)) {
-          ::close(next);
+        if (::fstat(next.get(), &st) != 0 || !S_ISREG(st.st_mode))
           return fail(ErrorKind::input,
                       m_name + ": " + escape_for_terminal(rel) + " is not a regular file");
-        }
         return std::unique_ptr<ByteSource>(
-            std::make_unique<FdSource>(next, m_name + ": " + rel, FdSource::Ownership::own));
+            std::make_unique<FdSource>(std::move(next), m_name + ": " + rel));
       }
-      fd = owned = next;
+      fd = next.get();
+      owned = std::move(next);
       pos = slash + 1;
     }
   }
@@ -87,7 +85,7 @@ public:
   const std::string& name() const override { return m_name; }
 
 private:
-  int m_dirfd;
+  Fd m_dirfd;
   std::string m_name;
 };
 
@@ -103,8 +101,8 @@ struct MemberInfo {
 class TarMemberSource : public ByteSource {
 public:
   TarMemberSource(int fd, std::string member, std::string name)
-      : m_file(fd, name, FdSource::Ownership::borrow), m_reader(m_file, name),
-        m_member(std::move(member)), m_name(std::move(name)) {}
+      : m_file(fd, name), m_reader(m_file, name), m_member(std::move(member)),
+        m_name(std::move(name)) {}
 
   Status open() {
     CDRIFT_TRY(m_reader.open());
@@ -159,11 +157,10 @@ private:
 
 class TarStore : public BlobStore {
 public:
-  TarStore(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {}
-  ~TarStore() override { ::close(m_fd); }
+  TarStore(Fd fd, std::string name) : m_fd(std::move(fd)), m_name(std::move(name)) {}
 
   Status index() {
-    FdSource file(m_fd, m_name, FdSource::Ownership::borrow);
+    FdSource file(m_fd.get(), m_name);
     TarReader reader(file, m_name);
     CDRIFT_TRY(reader.open());
     Member m;
@@ -191,7 +188,7 @@ public:
       }
       m_members[cleaned->substr(1)] = std::move(info);
     }
-    if (lseek(m_fd, 0, SEEK_SET) < 0)
+    if (lseek(m_fd.get(), 0, SEEK_SET) < 0)
       return fail(ErrorKind::input, m_name + ": cannot seek: " + std::strerror(errno));
     return {};
   }
@@ -215,7 +212,7 @@ public:
       if (info.type != FileType::file)
         return fail(ErrorKind::input,
                     m_name + ": member " + escape_for_terminal(current) + " is not a regular file");
-      auto src = std::make_unique<TarMemberSource>(m_fd, current, m_name + ": " + rel);
+      auto src = std::make_unique<TarMemberSource>(m_fd.get(), current, m_name + ": " + rel);
       CDRIFT_TRY(src->open());
       return std::unique_ptr<ByteSource>(std::move(src));
     }
@@ -226,7 +223,7 @@ public:
   const std::string& name() const override { return m_name; }
 
 private:
-  int m_fd;
+  Fd m_fd;
   std::string m_name;
   std::map<std::string, MemberInfo> m_members;
 };
@@ -234,14 +231,14 @@ private:
 } // namespace
 
 Result<std::unique_ptr<BlobStore>> open_dir_store(const std::string& dir) {
-  int fd = ::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
-    return fail(ErrorKind::input, dir + ": cannot open directory: " + std::strerror(errno));
-  return std::unique_ptr<BlobStore>(std::make_unique<DirStore>(fd, escape_for_terminal(dir)));
+  Fd fd(::open(dir.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd) return fail(ErrorKind::input, dir + ": cannot open directory: " + std::strerror(errno));
+  return std::unique_ptr<BlobStore>(
+      std::make_unique<DirStore>(std::move(fd), escape_for_terminal(dir)));
 }
 
-Result<std::unique_ptr<BlobStore>> open_tar_store(int fd, const std::string& name) {
-  auto store = std::make_unique<TarStore>(fd, name);
+Result<std::unique_ptr<BlobStore>> open_tar_store(Fd fd, const std::string& name) {
+  auto store = std::make_unique<TarStore>(std::move(fd), name);
   CDRIFT_TRY(store->index());
   return std::unique_ptr<BlobStore>(std::move(store));
 }

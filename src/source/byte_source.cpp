@@ -8,8 +8,11 @@
 
 namespace cdrift {
 
-FdSource::FdSource(int fd, std::string name, Ownership ownership)
-    : m_fd(fd), m_own(ownership == Ownership::own), m_name(std::move(name)) {
+FdSource::FdSource(Fd fd, std::string name) : FdSource(fd.get(), std::move(name)) {
+  m_owned = std::move(fd);
+}
+
+FdSource::FdSource(int fd, std::string name) : m_fd(fd), m_name(std::move(name)) {
   // Regular files are read with pread at our own offset, so several readers can
   // share one descriptor (archive members) without disturbing each other.
   struct stat st;
@@ -24,10 +27,6 @@ FdSource::FdSource(int fd, std::string name, Ownership ownership)
 FdSource::FdSource(int fd, std::uint64_t offset, std::uint64_t length, std::string name)
     : m_fd(fd), m_window(true), m_seekable(true), m_offset(offset), m_remaining(length),
       m_name(std::move(name)) {}
-
-FdSource::~FdSource() {
-  if (m_own && m_fd >= 0) ::close(m_fd);
-}
 
 Result<std::size_t> FdSource::read(std::uint8_t* buf, std::size_t cap) {
   if (m_window) {

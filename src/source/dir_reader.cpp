@@ -51,35 +51,24 @@ std::vector<Xattr> read_xattrs(int fd) {
 DirReader::DirReader(std::string root)
     : m_root(std::move(root)), m_shown(escape_for_terminal(m_root)) {}
 
-DirReader::~DirReader() {
-  close_file();
-  for (auto& l : m_stack)
-    ::close(l.fd);
-}
-
-void DirReader::close_file() {
-  if (m_file >= 0) ::close(m_file);
-  m_file = -1;
-}
-
-Status DirReader::push_dir(int fd, std::string path) {
+Status DirReader::push_dir(Fd fd, std::string path) {
   if (m_stack.size() >= max_dir_depth) {
-    ::close(fd);
     return fail(ErrorKind::input, m_shown + ": directories nested deeper than " +
                                       std::to_string(max_dir_depth) + " levels at " +
                                       escape_for_terminal(path));
   }
-  int dup_fd = ::dup(fd);
-  DIR* d = dup_fd >= 0 ? ::fdopendir(dup_fd) : nullptr;
+  // The listing reads through its own descriptor (closedir closes it); `fd` stays
+  // open for the *at() calls on the directory's entries.
+  Fd listing(::dup(fd.get()));
+  DIR* d = listing ? ::fdopendir(listing.get()) : nullptr;
   if (!d) {
-    if (dup_fd >= 0) ::close(dup_fd);
-    ::close(fd);
     return fail(ErrorKind::input, m_shown + ": cannot list " +
                                       escape_for_terminal(path.empty() ? "/" : path) + ": " +
                                       std::strerror(errno));
   }
+  listing.release(); // now the DIR's
   Level level;
-  level.fd = fd;
+  level.fd = std::move(fd);
   level.path = std::move(path);
   while (dirent* de = ::readdir(d)) {
     std::string n = de->d_name;
@@ -93,20 +82,20 @@ Status DirReader::push_dir(int fd, std::string path) {
 }
 
 Status DirReader::open() {
-  int fd = ::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC);
-  if (fd < 0)
+  Fd fd(::open(m_root.c_str(), O_RDONLY | O_DIRECTORY | O_CLOEXEC));
+  if (!fd)
     return fail(ErrorKind::input, m_shown + ": cannot open directory: " + std::strerror(errno));
   m_buffer.resize(1024 * 1024);
-  return push_dir(fd, "");
+  return push_dir(std::move(fd), "");
 }
 
 Result<bool> DirReader::next(Member& out) {
-  close_file();
+  m_file.reset();
   out = Member{};
   if (!m_root_emitted) {
     m_root_emitted = true;
     struct stat st;
-    if (::fstat(m_stack.front().fd, &st) != 0)
+    if (::fstat(m_stack.front().fd.get(), &st) != 0)
       return fail(ErrorKind::input, m_shown + ": cannot stat: " + std::strerror(errno));
     out.name = "/";
     out.type = FileType::dir;
@@ -119,7 +108,6 @@ Result<bool> DirReader::next(Member& out) {
   while (!m_stack.empty()) {
     Level& top = m_stack.back();
     if (top.names.empty()) {
-      ::close(top.fd);
       m_stack.pop_back();
       continue;
     }
@@ -127,7 +115,7 @@ Result<bool> DirReader::next(Member& out) {
     top.names.pop_back();
     std::string rel = top.path + "/" + entry;
     struct stat st;
-    if (::fstatat(top.fd, entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
+    if (::fstatat(top.fd.get(), entry.c_str(), &st, AT_SYMLINK_NOFOLLOW) != 0) {
       if (errno == ENOENT) continue; // removed while we walked
       return fail(ErrorKind::input, m_shown + ": cannot stat " + escape_for_terminal(rel) + ": " +
                                         std::strerror(errno));
@@ -140,7 +128,7 @@ Result<bool> DirReader::next(Member& out) {
     out.mtime = st.st_mtime;
     if (out.type == FileType::symlink) {
       std::string target(4096, '\0');
-      ssize_t n = ::readlinkat(top.fd, entry.c_str(), target.data(), target.size());
+      ssize_t n = ::readlinkat(top.fd.get(), entry.c_str(), target.data(), target.size());
       if (n < 0)
         return fail(ErrorKind::input, m_shown + ": cannot read link " + escape_for_terminal(rel) +
                                           ": " + std::strerror(errno));
@@ -150,28 +138,27 @@ Result<bool> DirReader::next(Member& out) {
       out.dev_major = major(st.st_rdev);
       out.dev_minor = minor(st.st_rdev);
     } else if (out.type == FileType::dir) {
-      int fd = ::openat(top.fd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0)
+      Fd fd(::openat(top.fd.get(), entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd)
         return fail(ErrorKind::input, m_shown + ": cannot open " + escape_for_terminal(rel) + ": " +
                                           std::strerror(errno));
-      out.xattrs = read_xattrs(fd);
-      CDRIFT_TRY(push_dir(fd, rel)); // `top` is invalid after this
+      out.xattrs = read_xattrs(fd.get());
+      CDRIFT_TRY(push_dir(std::move(fd), rel)); // `top` is invalid after this
     } else if (out.type == FileType::file) {
       // O_NOFOLLOW|O_NONBLOCK: a file swapped for a link or a FIFO mid-walk fails
       // instead of leading us elsewhere or blocking.
-      int fd = ::openat(top.fd, entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0)
+      Fd fd(::openat(top.fd.get(), entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (!fd)
         return fail(ErrorKind::input, m_shown + ": cannot open " + escape_for_terminal(rel) + ": " +
                                           std::strerror(errno));
       struct stat fst;
-      if (::fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode)) {
-        ::close(fd);
+      if (::fstat(fd.get(), &fst) != 0 || !S_ISREG(fst.st_mode)) {
         return fail(ErrorKind::input,
                     m_shown + ": " + escape_for_terminal(rel) + " changed type while being read");
       }
       out.size = static_cast<std::uint64_t>(fst.st_size);
-      out.xattrs = read_xattrs(fd);
-      m_file = fd;
+      out.xattrs = read_xattrs(fd.get());
+      m_file = std::move(fd);
       m_file_offset = 0;
     }
     return true;
@@ -181,15 +168,15 @@ Result<bool> DirReader::next(Member& out) {
 
 Result<bool> DirReader::next_block(const std::uint8_t*& data, std::size_t& size,
                                    std::int64_t& offset) {
-  if (m_file < 0) return false;
+  if (!m_file) return false;
   for (;;) {
-    ssize_t n = ::read(m_file, m_buffer.data(), m_buffer.size());
+    ssize_t n = ::read(m_file.get(), m_buffer.data(), m_buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::input, m_shown + ": read failed: " + std::strerror(errno));
     }
     if (n == 0) {
-      close_file();
+      m_file.reset();
       return false;
     }
     data = m_buffer.data();

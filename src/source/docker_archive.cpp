@@ -54,18 +54,10 @@ Result<ImagePlan> read_docker_archive(std::unique_ptr<BlobStore> store, const Im
 
   read_image_config(*config, plan.info);
   ImageInfo& info = plan.info;
-  auto list = [](const nlohmann::json& j, const char* k) {
-    std::vector<std::string> out;
-    auto it = j.find(k);
-    if (it != j.end() && it->is_array())
-      for (const auto& v : *it)
-        if (v.is_string()) out.push_back(v.get<std::string>());
-    return out;
-  };
   std::vector<std::string> diff_ids;
   if (auto r = config->find("rootfs"); r != config->end() && r->is_object())
-    diff_ids = list(*r, "diff_ids");
-  auto tags = list(image, "RepoTags");
+    diff_ids = json_string_list(*r, "diff_ids");
+  auto tags = json_string_list(image, "RepoTags");
   if (!tags.empty()) info.reference = tags.front();
 
   auto layers = image.find("Layers");

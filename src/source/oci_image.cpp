@@ -23,20 +23,6 @@ const std::set<std::string, std::less<>> index_types = {
     "application/vnd.oci.image.index.v1+json",
     "application/vnd.docker.distribution.manifest.list.v2+json"};
 
-std::string str_field(const json& j, const char* key) {
-  auto it = j.find(key);
-  return it != j.end() && it->is_string() ? it->get<std::string>() : std::string();
-}
-
-std::vector<std::string> str_list(const json& j, const char* key) {
-  std::vector<std::string> out;
-  auto it = j.find(key);
-  if (it != j.end() && it->is_array())
-    for (const auto& v : *it)
-      if (v.is_string()) out.push_back(v.get<std::string>());
-  return out;
-}
-
 struct Descriptor {
   std::string media_type;
   std::string digest;
@@ -49,8 +35,8 @@ struct Descriptor {
 Result<Descriptor> parse_descriptor(const json& j, const std::string& where) {
   if (!j.is_object()) return fail(ErrorKind::input, where + ": descriptor is not an object");
   Descriptor d;
-  d.media_type = str_field(j, "mediaType");
-  d.digest = str_field(j, "digest");
+  d.media_type = json_string(j, "mediaType");
+  d.digest = json_string(j, "digest");
   auto size = j.find("size");
   if (d.digest.empty()) return fail(ErrorKind::input, where + ": descriptor has no digest");
   if (size == j.end() || !size->is_number_unsigned())
@@ -58,13 +44,14 @@ Result<Descriptor> parse_descriptor(const json& j, const std::string& where) {
                 where + ": descriptor " + escape_for_terminal(d.digest) + " has no valid size");
   d.size = size->get<std::uint64_t>();
   if (auto p = j.find("platform"); p != j.end() && p->is_object()) {
-    d.platform = str_field(*p, "os") + "/" + str_field(*p, "architecture");
-    std::string variant = str_field(*p, "variant");
+    d.platform = json_string(*p, "os") + "/" + json_string(*p, "architecture");
+    std::string variant = json_string(*p, "variant");
     if (!variant.empty()) d.platform += "/" + variant;
   }
   if (auto a = j.find("annotations"); a != j.end() && a->is_object()) {
-    d.ref_name = str_field(*a, "org.opencontainers.image.ref.name");
-    if (str_field(*a, "vnd.docker.reference.type") == "attestation-manifest") d.attestation = true;
+    d.ref_name = json_string(*a, "org.opencontainers.image.ref.name");
+    if (json_string(*a, "vnd.docker.reference.type") == "attestation-manifest")
+      d.attestation = true;
   }
   if (d.platform == "unknown/unknown") d.attestation = true;
   return d;
@@ -193,16 +180,16 @@ std::string host_platform() {
 }
 
 void read_image_config(const nlohmann::json& config, ImageInfo& info) {
-  info.platform = str_field(config, "os") + "/" + str_field(config, "architecture");
-  std::string variant = str_field(config, "variant");
+  info.platform = json_string(config, "os") + "/" + json_string(config, "architecture");
+  std::string variant = json_string(config, "variant");
   if (!variant.empty()) info.platform += "/" + variant;
-  info.created = str_field(config, "created");
+  info.created = json_string(config, "created");
   if (auto c = config.find("config"); c != config.end() && c->is_object()) {
-    info.user = str_field(*c, "User");
-    info.working_dir = str_field(*c, "WorkingDir");
-    info.entrypoint = str_list(*c, "Entrypoint");
-    info.cmd = str_list(*c, "Cmd");
-    info.env = str_list(*c, "Env");
+    info.user = json_string(*c, "User");
+    info.working_dir = json_string(*c, "WorkingDir");
+    info.entrypoint = json_string_list(*c, "Entrypoint");
+    info.cmd = json_string_list(*c, "Cmd");
+    info.env = json_string_list(*c, "Env");
     if (auto v = c->find("Volumes"); v != c->end() && v->is_object())
       for (auto it = v->begin(); it != v->end(); ++it)
         info.volumes.push_back(it.key());
@@ -211,7 +198,7 @@ void read_image_config(const nlohmann::json& config, ImageInfo& info) {
     for (const auto& step : *h) {
       if (!step.is_object()) continue;
       HistoryStep s;
-      s.created_by = str_field(step, "created_by");
+      s.created_by = json_string(step, "created_by");
       auto e = step.find("empty_layer");
       s.empty_layer = e != step.end() && e->is_boolean() && e->get<bool>();
       info.history.push_back(std::move(s));
@@ -246,7 +233,7 @@ static Status plan_from_manifest(ImagePlan& plan, const Descriptor& md) {
   read_image_config(*config, plan.info);
   std::vector<std::string> diff_ids;
   if (auto r = config->find("rootfs"); r != config->end() && r->is_object())
-    diff_ids = str_list(*r, "diff_ids");
+    diff_ids = json_string_list(*r, "diff_ids");
   auto layers = manifest->find("layers");
   if (layers == manifest->end() || !layers->is_array())
     return fail(ErrorKind::input,
@@ -291,7 +278,7 @@ Result<ImagePlan> read_oci_image(std::unique_ptr<BlobStore> store, SourceKind ki
   if (!layout_text) return fail(std::move(layout_text).error());
   auto layout = parse_json_document(*layout_text, s.name() + ": oci-layout");
   if (!layout) return fail(std::move(layout).error());
-  if (!layout->is_object() || str_field(*layout, "imageLayoutVersion").empty())
+  if (!layout->is_object() || json_string(*layout, "imageLayoutVersion").empty())
     return fail(ErrorKind::input, s.name() + ": oci-layout has no imageLayoutVersion");
   auto index_text = s.read_document("index.json", index_limit);
   if (!index_text) return fail(std::move(index_text).error());

@@ -20,28 +20,13 @@ namespace {
 
 using Clock = std::chrono::steady_clock;
 
-struct Fd {
-  int fd = -1;
-  Fd() = default;
-  Fd(const Fd&) = delete;
-  Fd& operator=(const Fd&) = delete;
-  ~Fd() {
-    if (fd >= 0) ::close(fd);
-  }
-  int release() {
-    int f = fd;
-    fd = -1;
-    return f;
-  }
-};
-
 struct Pipe {
   Fd read_end, write_end;
   bool open() {
     int fds[2];
     if (::pipe2(fds, O_CLOEXEC) != 0) return false;
-    read_end.fd = fds[0];
-    write_end.fd = fds[1];
+    read_end.reset(fds[0]);
+    write_end.reset(fds[1]);
     return true;
   }
 };
@@ -57,11 +42,6 @@ struct SpawnAttr {
   SpawnAttr() { posix_spawnattr_init(&attr); }
   ~SpawnAttr() { posix_spawnattr_destroy(&attr); }
 };
-
-void close_fd(int& fd) {
-  if (fd >= 0) ::close(fd);
-  fd = -1;
-}
 
 std::string describe_status(int status) {
   if (WIFEXITED(status)) return "exit status " + std::to_string(WEXITSTATUS(status));
@@ -110,8 +90,8 @@ Result<std::unique_ptr<ProcessSource>> ProcessSource::spawn(const std::vector<st
   // The pipe ends are close-on-exec; dup2 onto 1 and 2 clears the flag on the
   // copies, so a process spawned concurrently by another thread inherits nothing.
   posix_spawn_file_actions_addopen(&fa.actions, 0, "/dev/null", O_RDONLY, 0);
-  posix_spawn_file_actions_adddup2(&fa.actions, out.write_end.fd, 1);
-  posix_spawn_file_actions_adddup2(&fa.actions, err.write_end.fd, 2);
+  posix_spawn_file_actions_adddup2(&fa.actions, out.write_end.get(), 1);
+  posix_spawn_file_actions_adddup2(&fa.actions, err.write_end.get(), 2);
 
   SpawnAttr sa;
   // Own process group: a timeout kills the CLI and whatever it started. Default
@@ -146,22 +126,23 @@ Result<std::unique_ptr<ProcessSource>> ProcessSource::spawn(const std::vector<st
     return fail(ErrorKind::runtime, prog + ": cannot run: " + std::strerror(rc));
   }
   // Only the child writes; our copies would keep the pipes from ever reaching EOF.
-  close_fd(out.write_end.fd);
-  close_fd(err.write_end.fd);
-  for (int fd : {out.read_end.fd, err.read_end.fd})
+  out.write_end.reset();
+  err.write_end.reset();
+  for (int fd : {out.read_end.get(), err.read_end.get()})
     ::fcntl(fd, F_SETFL, ::fcntl(fd, F_GETFL) | O_NONBLOCK);
   return std::unique_ptr<ProcessSource>(
-      new ProcessSource(pid, out.read_end.release(), err.read_end.release(), std::move(options)));
+      new ProcessSource(pid, std::move(out.read_end), std::move(err.read_end), std::move(options)));
 }
 
-ProcessSource::ProcessSource(pid_t pid, int out_fd, int err_fd, ProcessOptions options)
-    : m_pid(pid), m_out(out_fd), m_err(err_fd), m_options(std::move(options)) {
+ProcessSource::ProcessSource(pid_t pid, Fd out, Fd err, ProcessOptions options)
+    : m_pid(pid), m_out(std::move(out)), m_err(std::move(err)), m_options(std::move(options)) {
   m_deadline = Clock::now() + std::chrono::seconds(m_options.timeout_seconds);
 }
 
 ProcessSource::~ProcessSource() {
-  close_fd(m_out);
-  close_fd(m_err);
+  // Closed before the kill, as a reader that stops early would.
+  m_out.reset();
+  m_err.reset();
   if (!m_reaped) kill_and_reap();
 }
 
@@ -185,17 +166,17 @@ Error ProcessSource::failure(const std::string& what) const {
 
 // Reads what stderr has now, keeping the first stderr_limit bytes; the rest is
 // read and dropped so a chatty child never blocks on a full pipe.
-static void drain_stderr(int& fd, std::string& kept, std::size_t limit) {
+static void drain_stderr(Fd& fd, std::string& kept, std::size_t limit) {
   char buf[4096];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n > 0) {
       std::size_t room = limit > kept.size() ? limit - kept.size() : 0;
       kept.append(buf, std::min<std::size_t>(room, static_cast<std::size_t>(n)));
       continue;
     }
     if (n < 0 && errno == EINTR) continue;
-    if (n == 0) close_fd(fd);
+    if (n == 0) fd.reset();
     return; // EAGAIN: nothing more for now
   }
 }
@@ -208,14 +189,13 @@ Status ProcessSource::wait_for_output() {
       return fail(failure("timed out after " + std::to_string(m_options.timeout_seconds) +
                           " s without output; process killed"));
     }
-    pollfd fds[2] = {{m_out, POLLIN, 0}, {m_err, POLLIN, 0}};
-    int n =
-        ::poll(fds, m_err >= 0 ? 2 : 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
+    pollfd fds[2] = {{m_out.get(), POLLIN, 0}, {m_err.get(), POLLIN, 0}};
+    int n = ::poll(fds, m_err ? 2 : 1, static_cast<int>(std::min<long long>(left.count(), 1000)));
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::io, m_options.description + ": poll failed: " + std::strerror(errno));
     }
-    if (m_err >= 0 && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
+    if (m_err && (fds[1].revents & (POLLIN | POLLHUP | POLLERR)))
       drain_stderr(m_err, m_stderr, m_options.stderr_limit);
     if (fds[0].revents & (POLLIN | POLLHUP | POLLERR)) return {};
   }
@@ -227,7 +207,7 @@ Status ProcessSource::finish() {
   int status = 0;
   auto pause = std::chrono::milliseconds(1);
   for (;;) {
-    if (m_err >= 0) drain_stderr(m_err, m_stderr, m_options.stderr_limit);
+    if (m_err) drain_stderr(m_err, m_stderr, m_options.stderr_limit);
     pid_t r = ::waitpid(m_pid, &status, WNOHANG);
     if (r == m_pid) break;
     if (r < 0 && errno != EINTR) {
@@ -240,8 +220,8 @@ Status ProcessSource::finish() {
       return fail(failure("timed out after " + std::to_string(m_options.timeout_seconds) +
                           " s waiting for it to exit; process killed"));
     }
-    if (m_err >= 0) {
-      pollfd p = {m_err, POLLIN, 0};
+    if (m_err) {
+      pollfd p = {m_err.get(), POLLIN, 0};
       ::poll(&p, 1, static_cast<int>(pause.count()));
     } else {
       std::this_thread::sleep_for(pause);
@@ -249,8 +229,8 @@ Status ProcessSource::finish() {
     pause = std::min(pause * 2, std::chrono::milliseconds(50));
   }
   m_reaped = true;
-  if (m_err >= 0) drain_stderr(m_err, m_stderr, m_options.stderr_limit);
-  close_fd(m_err);
+  if (m_err) drain_stderr(m_err, m_stderr, m_options.stderr_limit);
+  m_err.reset();
   if (WIFEXITED(status) && WEXITSTATUS(status) == 0) return {};
   return fail(failure(describe_status(status)));
 }
@@ -259,7 +239,7 @@ Result<std::size_t> ProcessSource::read(std::uint8_t* buf, std::size_t cap) {
   if (m_error) return fail(*m_error);
   if (m_done || cap == 0) return std::size_t{0};
   for (;;) {
-    ssize_t n = ::read(m_out, buf, cap);
+    ssize_t n = ::read(m_out.get(), buf, cap);
     if (n > 0) {
       // A stall, not the total run time, is what the timeout bounds: a big
       // export may take long but keeps producing bytes.
@@ -267,7 +247,7 @@ Result<std::size_t> ProcessSource::read(std::uint8_t* buf, std::size_t cap) {
       return static_cast<std::size_t>(n);
     }
     if (n == 0) {
-      close_fd(m_out);
+      m_out.reset();
       auto s = finish();
       if (!s) {
         m_error = s.error();

@@ -1,4 +1,4 @@
-#include "cdrift/source/tar_header.hpp"
+#include "source/tar_header.hpp"
 
 #include <algorithm>
 #include <vector>

@@ -1,7 +1,7 @@
 #include "cdrift/source/tar_reader.hpp"
 
-#include "cdrift/source/tar_header.hpp"
 #include "cdrift/util/escape.hpp"
+#include "source/tar_header.hpp"
 
 #include <algorithm>
 #include <archive.h>

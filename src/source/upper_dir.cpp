@@ -61,35 +61,24 @@ int open_noatime(int dir, const char* name, int flags) {
 UpperDirReader::UpperDirReader(std::string root, OverlayXattrs xattrs)
     : m_root(std::move(root)), m_shown(escape_for_terminal(m_root)), m_namespace(xattrs) {}
 
-UpperDirReader::~UpperDirReader() {
-  close_file();
-  for (auto& l : m_stack)
-    ::close(l.fd);
-}
-
-void UpperDirReader::close_file() {
-  if (m_file >= 0) ::close(m_file);
-  m_file = -1;
-}
-
-Status UpperDirReader::push_dir(int fd, std::string path) {
+Status UpperDirReader::push_dir(Fd fd, std::string path) {
   if (m_stack.size() >= max_dir_depth) {
-    ::close(fd);
     return fail(ErrorKind::input, m_shown + ": directories nested deeper than " +
                                       std::to_string(max_dir_depth) + " levels at " +
                                       escape_for_terminal(path));
   }
-  int dup_fd = ::dup(fd);
-  DIR* d = dup_fd >= 0 ? ::fdopendir(dup_fd) : nullptr;
+  // The listing reads through its own descriptor (closedir closes it); `fd` stays
+  // open for the *at() calls on the directory's entries.
+  Fd listing(::dup(fd.get()));
+  DIR* d = listing ? ::fdopendir(listing.get()) : nullptr;
   if (!d) {
-    if (dup_fd >= 0) ::close(dup_fd);
-    ::close(fd);
     return fail(ErrorKind::input, m_shown + ": cannot list " +
                                       escape_for_terminal(path.empty() ? "/" : path) + ": " +
                                       std::strerror(errno));
   }
+  listing.release(); // now the DIR's
   Level level;
-  level.fd = fd;
+  level.fd = std::move(fd);
   level.path = std::move(path);
   while (dirent* de = ::readdir(d)) {
     std::string n = de->d_name;
@@ -164,16 +153,16 @@ Status UpperDirReader::read_xattrs(int fd, const std::string& rel, Member& out) 
 }
 
 Status UpperDirReader::open() {
-  int fd = open_noatime(AT_FDCWD, m_root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-  if (fd < 0)
+  Fd fd(open_noatime(AT_FDCWD, m_root.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+  if (!fd)
     return fail(ErrorKind::input,
                 m_shown + ": cannot open the upper directory: " + std::strerror(errno));
   m_buffer.resize(1024 * 1024);
-  return push_dir(fd, "");
+  return push_dir(std::move(fd), "");
 }
 
 Result<bool> UpperDirReader::next(Member& out) {
-  close_file();
+  m_file.reset();
   out = Member{};
   m_marks = OverlayMarks{};
   auto fill = [&](const struct statx& stx) {
@@ -192,7 +181,7 @@ Result<bool> UpperDirReader::next(Member& out) {
   if (!m_root_emitted) {
     m_root_emitted = true;
     struct statx stx;
-    int root = m_stack.front().fd;
+    int root = m_stack.front().fd.get();
     if (::statx(root, "", AT_EMPTY_PATH | AT_STATX_SYNC_AS_STAT, mask, &stx) != 0)
       return fail(ErrorKind::input, m_shown + ": cannot stat: " + std::strerror(errno));
     out.name = "/";
@@ -203,7 +192,6 @@ Result<bool> UpperDirReader::next(Member& out) {
   while (!m_stack.empty()) {
     Level& top = m_stack.back();
     if (top.names.empty()) {
-      ::close(top.fd);
       m_stack.pop_back();
       continue;
     }
@@ -211,7 +199,7 @@ Result<bool> UpperDirReader::next(Member& out) {
     top.names.pop_back();
     std::string rel = top.path + "/" + entry;
     struct statx stx;
-    if (::statx(top.fd, entry.c_str(),
+    if (::statx(top.fd.get(), entry.c_str(),
                 AT_SYMLINK_NOFOLLOW | AT_NO_AUTOMOUNT | AT_STATX_SYNC_AS_STAT, mask, &stx) != 0) {
       if (errno == ENOENT) continue; // removed while we walked: the container is running
       return fail(ErrorKind::input, m_shown + ": cannot stat " + escape_for_terminal(rel) + ": " +
@@ -225,7 +213,7 @@ Result<bool> UpperDirReader::next(Member& out) {
     };
     if (out.type == FileType::symlink) {
       std::string target(4096, '\0');
-      ssize_t n = ::readlinkat(top.fd, entry.c_str(), target.data(), target.size());
+      ssize_t n = ::readlinkat(top.fd.get(), entry.c_str(), target.data(), target.size());
       if (n < 0)
         return fail(ErrorKind::input, m_shown + ": cannot read link " + escape_for_terminal(rel) +
                                           ": " + std::strerror(errno));
@@ -238,39 +226,33 @@ Result<bool> UpperDirReader::next(Member& out) {
       // overlayfs's whiteout, whatever its mode and however many names share it.
       m_marks.whiteout = out.type == FileType::chardev && out.dev_major == 0 && out.dev_minor == 0;
     } else if (out.type == FileType::dir) {
-      int fd = open_noatime(top.fd, entry.c_str(), O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC);
-      if (fd < 0)
+      Fd fd(open_noatime(top.fd.get(), entry.c_str(),
+                         O_RDONLY | O_DIRECTORY | O_NOFOLLOW | O_CLOEXEC));
+      if (!fd)
         return fail(ErrorKind::input, m_shown + ": cannot open " + escape_for_terminal(rel) + ": " +
                                           std::strerror(errno));
       struct stat fst;
-      if (::fstat(fd, &fst) != 0 || fst.st_ino != stx.stx_ino) {
-        ::close(fd);
-        return changed();
-      }
-      if (auto st = read_xattrs(fd, rel, out); !st) {
-        ::close(fd);
-        return fail(std::move(st).error());
-      }
-      CDRIFT_TRY(push_dir(fd, rel)); // `top` is invalid after this
+      if (::fstat(fd.get(), &fst) != 0 || fst.st_ino != stx.stx_ino) return changed();
+      CDRIFT_TRY(read_xattrs(fd.get(), rel, out));
+      CDRIFT_TRY(push_dir(std::move(fd), rel)); // `top` is invalid after this
     } else if (out.type == FileType::file) {
       // O_NOFOLLOW|O_NONBLOCK: a file swapped for a link or a FIFO mid-walk fails
       // instead of leading us elsewhere or blocking.
-      int fd = open_noatime(top.fd, entry.c_str(), O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC);
-      if (fd < 0)
+      Fd fd(open_noatime(top.fd.get(), entry.c_str(),
+                         O_RDONLY | O_NOFOLLOW | O_NONBLOCK | O_CLOEXEC));
+      if (!fd)
         return fail(ErrorKind::input, m_shown + ": cannot open " + escape_for_terminal(rel) + ": " +
                                           std::strerror(errno));
       struct stat fst;
-      if (::fstat(fd, &fst) != 0 || !S_ISREG(fst.st_mode) || fst.st_ino != stx.stx_ino) {
-        ::close(fd);
+      if (::fstat(fd.get(), &fst) != 0 || !S_ISREG(fst.st_mode) || fst.st_ino != stx.stx_ino)
         return changed();
-      }
       out.size = static_cast<std::uint64_t>(fst.st_size);
-      m_file = fd;
+      m_file = std::move(fd);
       m_file_offset = 0;
-      CDRIFT_TRY(read_xattrs(fd, rel, out));
+      CDRIFT_TRY(read_xattrs(m_file.get(), rel, out));
       // A metadata-only copy-up holds no data of its own (a sparse file of the
       // right size): its content is the lower file's, so nothing is read here.
-      if (m_marks.metacopy) close_file();
+      if (m_marks.metacopy) m_file.reset();
     }
     return true;
   }
@@ -279,15 +261,15 @@ Result<bool> UpperDirReader::next(Member& out) {
 
 Result<bool> UpperDirReader::next_block(const std::uint8_t*& data, std::size_t& size,
                                         std::int64_t& offset) {
-  if (m_file < 0) return false;
+  if (!m_file) return false;
   for (;;) {
-    ssize_t n = ::read(m_file, m_buffer.data(), m_buffer.size());
+    ssize_t n = ::read(m_file.get(), m_buffer.data(), m_buffer.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::input, m_shown + ": read failed: " + std::strerror(errno));
     }
     if (n == 0) {
-      close_file();
+      m_file.reset();
       return false;
     }
     data = m_buffer.data();

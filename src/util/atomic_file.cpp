@@ -96,7 +96,7 @@ void untrack_temp(int slot) {
 AtomicFile::AtomicFile(std::string path) : m_path(std::move(path)) {}
 
 AtomicFile::~AtomicFile() {
-  if (m_fd >= 0) ::close(m_fd);
+  m_fd.reset();
   if (!m_committed && !m_tmp.empty()) ::unlink(m_tmp.c_str());
   untrack_temp(m_slot);
 }
@@ -107,8 +107,8 @@ Status AtomicFile::open() {
   struct stat st;
   if (::stat(m_path.c_str(), &st) == 0 && !S_ISREG(st.st_mode)) {
     if (S_ISDIR(st.st_mode)) return fail(ErrorKind::io, m_path + ": is a directory");
-    m_fd = ::open(m_path.c_str(), O_WRONLY | O_CLOEXEC);
-    if (m_fd < 0) return fail(ErrorKind::io, m_path + ": cannot open: " + errno_text());
+    m_fd.reset(::open(m_path.c_str(), O_WRONLY | O_CLOEXEC));
+    if (!m_fd) return fail(ErrorKind::io, m_path + ": cannot open: " + errno_text());
     m_direct = true;
     return {};
   }
@@ -119,8 +119,8 @@ Status AtomicFile::open() {
     m_tmp = m_path + suffix;
     // Tracked before it exists: a signal between the two must not leave it.
     m_slot = track_temp(m_tmp.c_str());
-    m_fd = ::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644);
-    if (m_fd >= 0) return {};
+    m_fd.reset(::open(m_tmp.c_str(), O_WRONLY | O_CREAT | O_EXCL | O_CLOEXEC, 0644));
+    if (m_fd) return {};
     const int err = errno;
     untrack_temp(m_slot);
     m_slot = -1;
@@ -134,7 +134,7 @@ Status AtomicFile::open() {
 
 Status AtomicFile::write(std::string_view data) {
   while (!data.empty()) {
-    ssize_t n = ::write(m_fd, data.data(), data.size());
+    ssize_t n = ::write(m_fd.get(), data.data(), data.size());
     if (n < 0) {
       if (errno == EINTR) continue;
       return fail(ErrorKind::io, m_path + ": write failed: " + errno_text());
@@ -146,17 +146,13 @@ Status AtomicFile::write(std::string_view data) {
 
 Status AtomicFile::commit() {
   if (m_direct) {
-    int fd = m_fd;
-    m_fd = -1;
     m_committed = true;
-    if (::close(fd) != 0) return fail(ErrorKind::io, m_path + ": close failed: " + errno_text());
+    if (!m_fd.close()) return fail(ErrorKind::io, m_path + ": close failed: " + errno_text());
     return {};
   }
-  if (::fsync(m_fd) != 0 && errno != EINVAL)
+  if (::fsync(m_fd.get()) != 0 && errno != EINVAL)
     return fail(ErrorKind::io, m_path + ": fsync failed: " + errno_text());
-  int fd = m_fd;
-  m_fd = -1;
-  if (::close(fd) != 0) return fail(ErrorKind::io, m_path + ": close failed: " + errno_text());
+  if (!m_fd.close()) return fail(ErrorKind::io, m_path + ": close failed: " + errno_text());
   if (::rename(m_tmp.c_str(), m_path.c_str()) != 0)
     return fail(ErrorKind::io, m_path + ": cannot rename into place: " + errno_text());
   m_committed = true;
@@ -178,32 +174,25 @@ Result<std::string> read_small_file(const std::string& path, std::size_t limit,
   // O_NONBLOCK: opening a FIFO for reading blocks until a writer comes, forever.
   int flags = O_RDONLY | O_CLOEXEC | O_NONBLOCK;
   if (follow == FollowSymlinks::no) flags |= O_NOFOLLOW;
-  int fd = ::open(path.c_str(), flags);
-  if (fd < 0) return fail(ErrorKind::input, path + ": cannot open: " + errno_text());
+  Fd fd(::open(path.c_str(), flags));
+  if (!fd) return fail(ErrorKind::input, path + ": cannot open: " + errno_text());
   struct stat st;
-  if (::fstat(fd, &st) != 0 || !S_ISREG(st.st_mode)) {
-    ::close(fd);
+  if (::fstat(fd.get(), &st) != 0 || !S_ISREG(st.st_mode))
     return fail(ErrorKind::input, path + ": not a regular file");
-  }
   std::string out;
   char buf[65536];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0) {
       if (errno == EINTR) continue;
-      std::string why = errno_text();
-      ::close(fd);
-      return fail(ErrorKind::input, path + ": read failed: " + why);
+      return fail(ErrorKind::input, path + ": read failed: " + errno_text());
     }
     if (n == 0) break;
-    if (out.size() + static_cast<std::size_t>(n) > limit) {
-      ::close(fd);
+    if (out.size() + static_cast<std::size_t>(n) > limit)
       return fail(ErrorKind::input, path + ": larger than the " + std::to_string(limit) +
                                         "-byte limit for this kind of file");
-    }
     out.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 

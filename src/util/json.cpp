@@ -8,6 +8,16 @@ std::string json_string(const nlohmann::json& j, const char* key, std::string fa
   return it != j.end() && it->is_string() ? it->get<std::string>() : fallback;
 }
 
+std::vector<std::string> json_string_list(const nlohmann::json& j, const char* key) {
+  std::vector<std::string> out;
+  if (!j.is_object()) return out;
+  auto it = j.find(key);
+  if (it != j.end() && it->is_array())
+    for (const auto& v : *it)
+      if (v.is_string()) out.push_back(v.get<std::string>());
+  return out;
+}
+
 std::uint64_t json_u64(const nlohmann::json& j, const char* key, std::uint64_t fallback) {
   if (!j.is_object()) return fallback;
   auto it = j.find(key);

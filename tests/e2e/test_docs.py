@@ -4,7 +4,8 @@ its generated table is current); every option README.md uses exists in that
 command's --help; every option of every --help is in the man page, which renders
 without warnings; the bash and zsh completions load, complete, and know every
 option; --version names the commit and the libraries; the include rules of
-docs/architecture.md hold; relative links in the docs resolve; `cmake --install`
+docs/architecture.md hold (modules, public and private headers); no descriptor is
+closed by hand outside util/; relative links in the docs resolve; `cmake --install`
 installs the binary, the rules, the man page, the docs and the completions."""
 
 import glob
@@ -449,6 +450,85 @@ for module, allowed in ALLOWED.items():
                 if inc not in allowed:
                     bad.append("%s includes %s/" % (os.path.relpath(f, REPO), inc))
 s.check("architecture: every #include follows the include rules of docs/architecture.md", not bad,
+        "; ".join(bad[:8]))
+
+# Public and private headers. include/cdrift/<m>/ holds what other modules may
+# include: each header there is included by another module, or by a public header
+# (a type in its interface). A header only its own module needs lives beside the
+# sources in src/<m>/, included as "<m>/<name>.hpp" from src/<m>/, the tests and
+# the fuzzers only.
+def includes_of(path):
+    return re.findall(r'^#include "([^"]+)"', read(path), re.M)
+
+
+def module_of(rel):
+    parts = rel.split(os.sep)
+    return parts[2] if parts[0] == "include" else parts[1]
+
+
+code = [os.path.relpath(f, REPO) for top in ("src", "include")
+        for f in glob.glob(os.path.join(REPO, top, "**", "*.*pp"), recursive=True)]
+public = set()
+for rel in code:
+    for inc in includes_of(os.path.join(REPO, rel)):
+        m = re.match(r"cdrift/(\w+)/", inc)
+        if m and m.group(1) != module_of(rel):
+            public.add(inc)
+grew = True
+while grew:
+    grew = False
+    for h in list(public):
+        path = os.path.join(REPO, "include", h)
+        for inc in includes_of(path) if os.path.exists(path) else []:
+            if inc.startswith("cdrift/") and inc not in public:
+                public.add(inc)
+                grew = True
+bad = []
+for f in sorted(glob.glob(os.path.join(REPO, "include", "cdrift", "*", "*.hpp"))):
+    h = os.path.relpath(f, os.path.join(REPO, "include"))
+    if h not in public:
+        bad.append("%s is used by its own module only: it belongs in src/%s/" %
+                   (os.path.join("include", h), h.split("/")[1]))
+s.check("architecture: every header in include/cdrift/<module>/ is included by another module",
+        not bad, "; ".join(bad[:8]))
+
+private = {os.path.relpath(f, os.path.join(REPO, "src"))
+           for f in glob.glob(os.path.join(REPO, "src", "*", "*.hpp"))}
+bad = []
+for top in ("src", "include", "tests", "fuzz", "bench"):
+    for f in sorted(glob.glob(os.path.join(REPO, top, "**", "*.*pp"), recursive=True)):
+        rel = os.path.relpath(f, REPO)
+        for inc in includes_of(f):
+            if inc in private:
+                owner = inc.split("/")[0]
+                if top in ("include", "bench") or (top == "src" and module_of(rel) != owner):
+                    bad.append("%s includes %s, private to src/%s/" % (rel, inc, owner))
+            elif top == "src" and not inc.startswith("cdrift/") and "/" not in inc:
+                bad.append('%s includes "%s": private headers are included as "<module>/%s"' %
+                           (rel, inc, inc))
+s.check("architecture: a header in src/<module>/ is included only by that module, the tests and "
+        "the fuzzers", not bad, "; ".join(bad[:8]))
+s.check("architecture: fuzz harnesses live in fuzz/, outside the modules",
+        not os.path.exists(os.path.join(REPO, "src", "fuzz")) and
+        glob.glob(os.path.join(REPO, "fuzz", "*_fuzz.cpp")))
+
+# --- descriptors owned by util::Fd ---------------------------------------------
+
+# A raw close() is how a descriptor leaks or is closed twice on some error path;
+# outside util/ every descriptor is an Fd (util/fd.hpp). Comments do not count, and
+# neither do other functions whose names end in close (fclose, closedir, ...).
+bad = []
+for top in ("src", "include", "fuzz"):
+    for f in sorted(glob.glob(os.path.join(REPO, top, "**", "*.*pp"), recursive=True)):
+        rel = os.path.relpath(f, REPO)
+        if rel.startswith(os.path.join("src", "util") + os.sep) or \
+                rel.startswith(os.path.join("include", "cdrift", "util") + os.sep):
+            continue
+        for n, line in enumerate(read(f).splitlines(), 1):
+            code = line.split("//", 1)[0]
+            if re.search(r"(?<![\w.>])(::)?close\s*\(", code):
+                bad.append("%s:%d" % (rel, n))
+s.check("descriptors: no close() outside src/util/ (descriptors are util/fd.hpp's Fd)", not bad,
         "; ".join(bad[:8]))
 
 # --- links ----------------------------------------------------------------------

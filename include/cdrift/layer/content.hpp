@@ -2,18 +2,13 @@
 // later stages read, the bytes themselves, all in the single pass over the data.
 #pragma once
 
+#include "cdrift/layer/progress.hpp"
 #include "cdrift/source/member_stream.hpp"
 
-#include <atomic>
 #include <cstdint>
 #include <vector>
 
 namespace cdrift {
-
-struct Progress {
-  std::atomic<std::uint64_t> bytes{0};
-  std::atomic<std::uint64_t> entries{0};
-};
 
 enum class CaptureWish { skip, keep };
 

@@ -9,26 +9,18 @@
 
 #include <functional>
 #include <memory>
+#include <optional>
 #include <string>
 #include <string_view>
 
 namespace cdrift {
 
-enum class SourceForm {
-  auto_detect,
-  oci_layout,
-  oci_archive,
-  docker_archive,
-  rootfs_tar,
-  directory,
-  saved_manifest,
-  runtime, // docker:/podman:/nerdctl: names, resolved by a RuntimeResolver
-};
-
+// What the user named: a prefix names the kind (never container_export, which
+// only detection decides); no prefix leaves it to be detected from the content.
 struct SourceSpec {
-  SourceForm form = SourceForm::auto_detect;
+  std::optional<SourceKind> form;
   std::string location; // path, "-" for stdin, or the runtime object name
-  std::string runtime;  // "docker", "podman", "nerdctl" for SourceForm::runtime
+  std::string runtime;  // "docker", "podman", "nerdctl" for SourceKind::runtime
   std::string text;     // as the user wrote it
 };
 
@@ -45,7 +37,7 @@ enum class Side { image, container };
 struct RuntimeStream {
   std::unique_ptr<ByteSource> stream; // a tar (export) or an image archive (save)
   std::string description;            // "docker export web"
-  SourceForm form = SourceForm::auto_detect;
+  std::optional<SourceKind> form;     // none: detected from the content
   // For runtimes whose data already sits on disk (containerd), instead of a stream:
   // an image store read in place, every document and blob verified as in an OCI
   // layout; or a root filesystem directory, walked like a dir: source.
@@ -76,16 +68,7 @@ struct LoadOptions {
 
 Result<Manifest> load_manifest(const SourceSpec& spec, Side side, const LoadOptions& options);
 
-// Applies every layer of a planned image, checking each blob's digest and size
-// and its diff_id at the end of its stream.
-Result<Manifest> build_image_manifest(ImagePlan& plan, const std::string& source,
-                                      Progress* progress);
-
 // Reads a saved manifest from a stream.
 Result<Manifest> read_saved_manifest(ByteSource& src);
-
-// True when a tar's first headers (within `head`) name image-archive members
-// (manifest.json, index.json, oci-layout, blobs/, <digest>/layer.tar, ...).
-bool looks_like_image_archive(std::string_view head);
 
 } // namespace cdrift

@@ -6,6 +6,7 @@
 #include "cdrift/classify/rules.hpp"
 #include "cdrift/diff/diff.hpp"
 #include "cdrift/layer/load.hpp"
+#include "cdrift/layer/progress.hpp"
 #include "cdrift/pipeline/runtime.hpp"
 
 #include <optional>

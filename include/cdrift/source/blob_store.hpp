@@ -23,9 +23,9 @@ public:
 };
 
 Result<std::unique_ptr<BlobStore>> open_dir_store(const std::string& dir);
-// Takes ownership of `fd`, a seekable tar file; indexes its members in one pass
+// Reads `fd`, a seekable tar file, and closes it with the store; indexes its members in one pass
 // over the headers (data skipped with seeks).
-Result<std::unique_ptr<BlobStore>> open_tar_store(int fd, const std::string& name);
+Result<std::unique_ptr<BlobStore>> open_tar_store(Fd fd, const std::string& name);
 
 // Cleans a name found in an image document (manifest.json "Layers", "Config") and
 // rejects names that leave the store.

@@ -3,6 +3,7 @@
 #pragma once
 
 #include "cdrift/util/error.hpp"
+#include "cdrift/util/fd.hpp"
 #include "cdrift/util/sha256.hpp"
 
 #include <cstddef>
@@ -35,17 +36,18 @@ public:
 // window [offset, offset+length) of a regular file read with pread.
 class FdSource : public ByteSource {
 public:
-  enum class Ownership { borrow, own };
-  FdSource(int fd, std::string name, Ownership ownership);
+  // Reads `fd`, which stays the caller's.
+  FdSource(int fd, std::string name);
+  // Reads `fd` and closes it when done.
+  FdSource(Fd fd, std::string name);
   FdSource(int fd, std::uint64_t offset, std::uint64_t length, std::string name);
-  ~FdSource() override;
   Result<std::size_t> read(std::uint8_t* buf, std::size_t cap) override;
   const std::string& name() const override { return m_name; }
   std::uint64_t skip(std::uint64_t n) override;
 
 private:
+  Fd m_owned; // empty when borrowed
   int m_fd;
-  bool m_own = false;
   bool m_window = false;
   bool m_seekable = false;
   std::uint64_t m_offset = 0;

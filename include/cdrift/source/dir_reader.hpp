@@ -4,6 +4,7 @@
 #pragma once
 
 #include "cdrift/source/member_stream.hpp"
+#include "cdrift/util/fd.hpp"
 
 #include <memory>
 #include <string>
@@ -16,7 +17,6 @@ constexpr std::size_t max_dir_depth = 2048;
 class DirReader : public MemberStream {
 public:
   explicit DirReader(std::string root);
-  ~DirReader() override;
   DirReader(const DirReader&) = delete;
   DirReader& operator=(const DirReader&) = delete;
 
@@ -28,18 +28,17 @@ public:
 
 private:
   struct Level {
-    int fd = -1;
+    Fd fd;
     std::string path;               // relative to the root, "" for the root
     std::vector<std::string> names; // sorted, consumed from the back
   };
-  Status push_dir(int fd, std::string path);
-  void close_file();
+  Status push_dir(Fd fd, std::string path);
 
   std::string m_root;
   std::string m_shown; // escaped for messages
   std::vector<Level> m_stack;
   bool m_root_emitted = false;
-  int m_file = -1;
+  Fd m_file; // the regular file next() stopped at, read by next_block()
   std::uint64_t m_file_offset = 0;
   std::vector<std::uint8_t> m_buffer;
 };

@@ -6,6 +6,7 @@
 #pragma once
 
 #include "cdrift/source/byte_source.hpp"
+#include "cdrift/util/fd.hpp"
 
 #include <chrono>
 #include <cstddef>
@@ -46,15 +47,15 @@ public:
   pid_t pid() const { return m_pid; }
 
 private:
-  ProcessSource(pid_t pid, int out_fd, int err_fd, ProcessOptions options);
+  ProcessSource(pid_t pid, Fd out, Fd err, ProcessOptions options);
   Status wait_for_output(); // until stdout is readable or at EOF
   Status finish();          // stderr drained, child reaped, status checked
   void kill_and_reap();
   Error failure(const std::string& what) const;
 
   pid_t m_pid = -1;
-  int m_out = -1;
-  int m_err = -1;
+  Fd m_out;
+  Fd m_err;
   bool m_reaped = false;
   bool m_done = false;
   std::optional<Error> m_error;

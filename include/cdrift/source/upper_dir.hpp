@@ -10,6 +10,7 @@
 #pragma once
 
 #include "cdrift/source/member_stream.hpp"
+#include "cdrift/util/fd.hpp"
 
 #include <cstdint>
 #include <memory>
@@ -47,7 +48,6 @@ constexpr std::string_view unknown_overlay_feature = "unknown overlay feature";
 class UpperDirReader : public MemberStream {
 public:
   explicit UpperDirReader(std::string root, OverlayXattrs xattrs = OverlayXattrs::trusted);
-  ~UpperDirReader() override;
   UpperDirReader(const UpperDirReader&) = delete;
   UpperDirReader& operator=(const UpperDirReader&) = delete;
 
@@ -64,20 +64,19 @@ public:
 
 private:
   struct Level {
-    int fd = -1;
+    Fd fd;
     std::string path;               // relative to the root, "" for the root
     std::vector<std::string> names; // sorted, consumed from the back
   };
-  Status push_dir(int fd, std::string path);
+  Status push_dir(Fd fd, std::string path);
   Status read_xattrs(int fd, const std::string& rel, Member& out);
-  void close_file();
 
   std::string m_root;
   std::string m_shown; // escaped for messages
   OverlayXattrs m_namespace;
   std::vector<Level> m_stack;
   bool m_root_emitted = false;
-  int m_file = -1;
+  Fd m_file; // the regular file next() stopped at, read by next_block()
   std::uint64_t m_file_offset = 0;
   std::vector<std::uint8_t> m_buffer;
   std::vector<char> m_xattr_names;

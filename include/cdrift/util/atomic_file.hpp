@@ -5,6 +5,7 @@
 #pragma once
 
 #include "cdrift/util/error.hpp"
+#include "cdrift/util/fd.hpp"
 
 #include <string>
 #include <string_view>
@@ -26,7 +27,7 @@ public:
 private:
   std::string m_path;
   std::string m_tmp;
-  int m_fd = -1;
+  Fd m_fd;
   bool m_committed = false;
   bool m_direct = false; // a device or pipe: written in place, never renamed over
   int m_slot = -1;       // in the table a SIGINT/SIGTERM/SIGHUP handler cleans up

@@ -8,6 +8,7 @@
 #include <nlohmann/json.hpp>
 #include <string>
 #include <string_view>
+#include <vector>
 
 namespace cdrift {
 
@@ -32,6 +33,9 @@ Expected<nlohmann::json, JsonParseFailure> parse_json_bounded(std::string_view t
 // Typed lookups that never throw: a missing key or a value of another type gives
 // the fallback (nlohmann's value() throws on a type mismatch, and input decides types).
 std::string json_string(const nlohmann::json& j, const char* key, std::string fallback = {});
+// The strings of an array member, skipping elements of other types; empty when the
+// member is missing or not an array.
+std::vector<std::string> json_string_list(const nlohmann::json& j, const char* key);
 std::uint64_t json_u64(const nlohmann::json& j, const char* key, std::uint64_t fallback = 0);
 bool json_bool(const nlohmann::json& j, const char* key, bool fallback = false);
 

@@ -12,11 +12,11 @@
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/decompress.hpp"
 #include "cdrift/source/tar_reader.hpp"
+#include "cdrift/util/json.hpp"
 
 #include <cstdint>
 #include <cstdio>
 #include <cstdlib>
-#include <nlohmann/json.hpp>
 #include <optional>
 #include <string>
 
@@ -95,11 +95,11 @@ extern "C" int LLVMFuzzerTestOneInput(const std::uint8_t* data, std::size_t size
   (void)render_text(report, text);
   JsonOptions json;
   json.touched = TouchedMode::show;
-  if (!nlohmann::json::accept(render_json(report, json))) {
+  if (!parse_json_bounded(render_json(report, json), JsonComments::reject)) {
     std::fprintf(stderr, "audit_fuzz: the JSON report does not parse\n");
     std::abort();
   }
-  if (!nlohmann::json::accept(render_sarif(report, &rules, json))) {
+  if (!parse_json_bounded(render_sarif(report, &rules, json), JsonComments::reject)) {
     std::fprintf(stderr, "audit_fuzz: the SARIF report does not parse\n");
     std::abort();
   }

@@ -1,6 +1,7 @@
 // libFuzzer: one rule file through the pack loader, then lint, the examples'
 // self-test and the listing (what `cdrift rules lint|test|list` run on it).
 #include "cdrift/classify/rules.hpp"
+#include "cdrift/util/fd.hpp"
 
 #include <cstdint>
 #include <cstdio>
@@ -19,12 +20,11 @@ struct RuleFile {
   RuleFile() {
     const char* tmp = std::getenv("TMPDIR");
     path = std::string(tmp && *tmp ? tmp : "/tmp") + "/cdrift-rules-fuzz-XXXXXX.json";
-    int fd = ::mkstemps(path.data(), 5);
-    if (fd < 0) {
+    Fd fd(::mkstemps(path.data(), 5)); // only the name is kept
+    if (!fd) {
       std::perror("mkstemps");
       std::abort();
     }
-    ::close(fd);
   }
   ~RuleFile() { ::unlink(path.c_str()); }
 };

@@ -312,7 +312,7 @@ TEST_CASE("runtime inspect: docker's inspect output") {
   CHECK(*c.created_epoch == 1714557600); // 2024-05-01T10:00:00Z
   CHECK(c.created_evidence.find("docker inspect") != std::string::npos);
   CHECK(r->config_digest == "sha256:" + config_hex);
-  CHECK(r->image.form == SourceForm::runtime);
+  CHECK(r->image.form == SourceKind::runtime);
   CHECK(r->image.runtime == "docker");
   CHECK(r->image.location == "sha256:" + config_hex);
   CHECK(r->image.text == "docker:sha256:" + config_hex);
@@ -387,7 +387,7 @@ TEST_CASE("runtime resolver: export and save argv, stream and form") {
     auto s = resolver(parse_source_spec("docker:web"), Side::container);
     REQUIRE(s);
     CHECK(s->description == "docker export web");
-    CHECK(s->form == SourceForm::rootfs_tar);
+    CHECK(s->form == SourceKind::rootfs_tar);
     auto data = read_everything(*s->stream);
     REQUIRE(data);
     CHECK(*data == "tar bytes");
@@ -397,7 +397,7 @@ TEST_CASE("runtime resolver: export and save argv, stream and form") {
     rt.answer("archive");
     auto s = resolver(parse_source_spec("docker:sha256:" + config_hex), Side::image);
     REQUIRE(s);
-    CHECK(s->form == SourceForm::docker_archive);
+    CHECK(s->form == SourceKind::docker_archive);
     REQUIRE(read_everything(*s->stream));
     CHECK(rt.argv() == std::vector<std::string>{"save", "--", "sha256:" + config_hex});
   }

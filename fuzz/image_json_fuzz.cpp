@@ -9,6 +9,7 @@
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/image.hpp"
 #include "cdrift/util/sha256.hpp"
+#include "layer/image_manifest.hpp"
 
 #include <archive.h>
 #include <archive_entry.h>

@@ -12,8 +12,8 @@
 #include "cdrift/manifest/jsonl.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/source/decompress.hpp"
-#include "cdrift/source/tar_header.hpp"
 #include "cdrift/source/tar_reader.hpp"
+#include "source/tar_header.hpp"
 
 #include <cstdint>
 #include <cstdlib>
