@@ -1,8 +1,8 @@
 // run_audit and run_audit_all reading a runtime container's overlay writable layer
 // (an upper dir built on disk, behind the in-memory runtime) instead of its export,
 // and falling back to the export, with the reason, when the layer cannot be read.
-#include "../src/pipeline/live_layer.hpp"
 #include "cdrift/pipeline/audit.hpp"
+#include "pipeline/live_layer.hpp"
 #include "pipeline_fake_runtime.hpp"
 #include "upper_tree.hpp"
 
