@@ -21,7 +21,9 @@ Json entry_json(const Entry& e);
 extern template nlohmann::json entry_json<nlohmann::json>(const Entry&);
 extern template nlohmann::ordered_json entry_json<nlohmann::ordered_json>(const Entry&);
 
-inline nlohmann::json entry_to_json(const Entry& e) { return entry_json<nlohmann::json>(e); }
+inline nlohmann::json entry_to_json(const Entry& e) {
+  return entry_json<nlohmann::json>(e);
+}
 Result<Entry> entry_from_json(const nlohmann::json& j, const std::string& where);
 nlohmann::json image_info_to_json(const ImageInfo& info);
 ImageInfo image_info_from_json(const nlohmann::json& j);
