@@ -3,6 +3,7 @@
 #include "cdrift/layer/overlay.hpp"
 #include "cdrift/source/upper_dir.hpp"
 #include "cdrift/util/escape.hpp"
+#include "cdrift/util/fd.hpp"
 
 #include <cerrno>
 #include <charconv>
@@ -35,17 +36,16 @@ std::optional<std::string> remote_daemon(std::string_view runtime) {
 
 // This process's /proc/self/status (a few KB); empty when it cannot be read.
 std::string read_self_status() {
-  int fd = ::open("/proc/self/status", O_RDONLY | O_CLOEXEC);
-  if (fd < 0) return {};
+  Fd fd(::open("/proc/self/status", O_RDONLY | O_CLOEXEC));
+  if (!fd) return {};
   std::string out;
   char buf[4096];
   for (;;) {
-    ssize_t n = ::read(fd, buf, sizeof buf);
+    ssize_t n = ::read(fd.get(), buf, sizeof buf);
     if (n < 0 && errno == EINTR) continue;
     if (n <= 0 || out.size() > (1u << 20)) break;
     out.append(buf, static_cast<std::size_t>(n));
   }
-  ::close(fd);
   return out;
 }
 
