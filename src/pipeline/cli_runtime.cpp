@@ -1,5 +1,6 @@
 #include "pipeline/cli_runtime.hpp"
 
+#include "cdrift/classify/timestamps.hpp"
 #include "cdrift/source/process.hpp"
 #include "cdrift/util/escape.hpp"
 #include "cdrift/util/hex.hpp"
@@ -55,64 +56,9 @@ std::optional<std::string> normalize_digest(std::string id) {
   return std::nullopt;
 }
 
-std::int64_t days_from_civil(std::int64_t y, unsigned m, unsigned d) {
-  y -= m <= 2;
-  const std::int64_t era = (y >= 0 ? y : y - 399) / 400;
-  const unsigned yoe = static_cast<unsigned>(y - era * 400);
-  const unsigned doy = (153 * (m + (m > 2 ? -3 : 9)) + 2) / 5 + d - 1;
-  const unsigned doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
-  return era * 146097 + static_cast<std::int64_t>(doe) - 719468;
-}
-
 // Go's zero time ("0001-01-01T00:00:00Z") stands for "never".
 bool is_zero_time(const std::string& s) {
   return s.empty() || s.starts_with("0001-01-01");
-}
-
-// RFC 3339 with optional fractional seconds and a Z or ±HH:MM zone, as the
-// runtimes print Go times ("2024-05-01T10:00:00.123456789+02:00").
-std::optional<std::int64_t> parse_rfc3339_epoch(std::string_view s) {
-  auto num = [&](std::size_t pos, std::size_t len, int& out) {
-    if (pos + len > s.size()) return false;
-    out = 0;
-    for (std::size_t i = pos; i < pos + len; ++i) {
-      if (s[i] < '0' || s[i] > '9') return false;
-      out = out * 10 + (s[i] - '0');
-    }
-    return true;
-  };
-  int year, mon, day, hour, min, sec;
-  if (!num(0, 4, year) || s.size() < 20 || s[4] != '-' || !num(5, 2, mon) || s[7] != '-' ||
-      !num(8, 2, day) || (s[10] != 'T' && s[10] != 't' && s[10] != ' ') || !num(11, 2, hour) ||
-      s[13] != ':' || !num(14, 2, min) || s[16] != ':' || !num(17, 2, sec))
-    return std::nullopt;
-  if (mon < 1 || mon > 12 || day < 1 || day > 31 || hour > 23 || min > 59 || sec > 60)
-    return std::nullopt;
-  std::size_t pos = 19;
-  if (pos < s.size() && s[pos] == '.') {
-    ++pos;
-    std::size_t digits = 0;
-    while (pos < s.size() && s[pos] >= '0' && s[pos] <= '9')
-      ++pos, ++digits;
-    if (digits == 0) return std::nullopt;
-  }
-  if (pos >= s.size()) return std::nullopt;
-  int offset = 0;
-  if (s[pos] == 'Z' || s[pos] == 'z') {
-    ++pos;
-  } else if (s[pos] == '+' || s[pos] == '-') {
-    int oh, om;
-    if (!num(pos + 1, 2, oh) || pos + 3 >= s.size() || s[pos + 3] != ':' || !num(pos + 4, 2, om) ||
-        oh > 23 || om > 59)
-      return std::nullopt;
-    offset = (oh * 60 + om) * 60 * (s[pos] == '-' ? -1 : 1);
-    pos += 6;
-  } else {
-    return std::nullopt;
-  }
-  if (pos != s.size()) return std::nullopt;
-  std::int64_t days = days_from_civil(year, static_cast<unsigned>(mon), static_cast<unsigned>(day));
-  return days * 86400 + hour * 3600 + min * 60 + std::min(sec, 59) - offset;
 }
 
 // GraphDriver.Data.LowerDir: the image layers (and docker's -init layer), top
@@ -212,10 +158,6 @@ private:
 
 } // namespace
 
-std::optional<std::int64_t> runtime_time_epoch(std::string_view rfc3339) {
-  return parse_rfc3339_epoch(rfc3339);
-}
-
 std::unique_ptr<Runtime> make_docker_runtime(const RuntimeOptions& options) {
   return std::make_unique<CliRuntime>("docker", options);
 }
@@ -273,7 +215,7 @@ Result<RuntimeContainer> parse_container_inspect(const json& j, const std::strin
   if (info.id.empty())
     return fail(ErrorKind::runtime, description + ": no container id in the inspect output");
   if (!info.created.empty()) {
-    if (auto epoch = parse_rfc3339_epoch(info.created)) {
+    if (auto epoch = parse_rfc3339(info.created)) {
       info.created_epoch = *epoch;
       info.created_evidence = runtime + " inspect: Created " + info.created;
     }

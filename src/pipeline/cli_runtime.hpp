@@ -22,10 +22,6 @@ Result<RuntimeContainer> parse_container_inspect(const nlohmann::json& j,
                                                  const std::string& container,
                                                  const std::string& description);
 
-// Seconds since the epoch of a Go time as the runtimes print it (RFC 3339 with
-// optional fractional seconds, "Z" or an offset); nullopt for anything else.
-std::optional<std::int64_t> runtime_time_epoch(std::string_view rfc3339);
-
 std::unique_ptr<Runtime> make_containerd_runtime(const RuntimeOptions& options);
 
 } // namespace cdrift

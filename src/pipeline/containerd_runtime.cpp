@@ -4,6 +4,7 @@
 // upper dir is the container's writable layer over exactly that image, and the
 // audit reads it (live_layer.hpp). The task's mounted root filesystem is the
 // "export": read with --via export, or when the layer cannot be read.
+#include "cdrift/classify/timestamps.hpp"
 #include "cdrift/pipeline/containerd.hpp"
 #include "cdrift/source/byte_source.hpp"
 #include "cdrift/util/escape.hpp"
@@ -119,7 +120,7 @@ private:
 
     RuntimeContainer out;
     out.info = to_container_info(c, source);
-    if (auto epoch = runtime_time_epoch(c.created)) {
+    if (auto epoch = parse_rfc3339(c.created)) {
       out.info.created_epoch = *epoch;
       out.info.created_evidence = "ctr containers info: CreatedAt " + c.created;
     }
